@@ -1,0 +1,3 @@
+from echosr_edge.cli import main
+
+main()

@@ -1,0 +1,189 @@
+"""manifest.json: what a bundle holds, typed, with one loader and one writer.
+
+A bundle is a folder: ``manifest.json`` plus the files it lists (ONNX models, .npy arrays;
+never pickles). Every file is pinned by sha256 and size; paths are relative to the bundle and
+may not leave it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+from echosr_edge.errors import BundleError
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A model input or output: name, shape (None or a name for a dynamic axis), dtype."""
+
+    name: str
+    shape: tuple
+    dtype: str = "float32"
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TensorSpec":
+        return cls(name=d["name"], shape=tuple(d["shape"]), dtype=d.get("dtype", "float32"))
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One model file for one backend format and precision, and how it compared with FP32."""
+
+    format: str  # "onnx", "openvino", "tensorrt"
+    precision: str  # "fp32", "fp16", "int8"
+    file: str
+    sha256: str
+    size: int
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    verification: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Artifact":
+        return cls(
+            format=d["format"],
+            precision=d["precision"],
+            file=d["file"],
+            sha256=d["sha256"],
+            size=int(d["size"]),
+            inputs=tuple(TensorSpec.from_dict(t) for t in d["inputs"]),
+            outputs=tuple(TensorSpec.from_dict(t) for t in d["outputs"]),
+            verification=dict(d.get("verification", {})),
+        )
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model of the bundle: role ('sr' or 'classifier'), labels, scale, pre-processing, artifacts."""
+
+    name: str
+    role: str
+    arch: str
+    preprocessing: dict
+    artifacts: tuple[Artifact, ...]
+    labels: tuple[str, ...] = ()
+    scale: int | None = None
+    task: str | None = None
+    reference: dict = field(default_factory=dict)  # FP32 reference outputs: {"file", "sha256", "size"}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelEntry":
+        return cls(
+            name=d["name"],
+            role=d["role"],
+            arch=d["arch"],
+            preprocessing=dict(d["preprocessing"]),
+            artifacts=tuple(Artifact.from_dict(a) for a in d["artifacts"]),
+            labels=tuple(d.get("labels", ())),
+            scale=d.get("scale"),
+            task=d.get("task"),
+            reference=dict(d.get("reference", {})),
+        )
+
+    def artifact(self, format: str, precision: str) -> Artifact | None:
+        """The artifact for ``format``/``precision``, or None."""
+        for art in self.artifacts:
+            if art.format == format and art.precision == precision:
+                return art
+        return None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The whole manifest: schema version, provenance, models, verification frames."""
+
+    schema_version: int
+    created: str
+    tool_version: str
+    models: tuple[ModelEntry, ...]
+    verification_frames: dict = field(default_factory=dict)  # {"file", "sha256", "size"}
+    notes: dict = field(default_factory=dict)
+
+    def model(self, name: str) -> ModelEntry:
+        for entry in self.models:
+            if entry.name == name:
+                return entry
+        raise BundleError(f"the bundle has no model {name!r} (it has: {', '.join(self.model_names)})")
+
+    @property
+    def model_names(self) -> list[str]:
+        return [m.name for m in self.models]
+
+    def sr_model(self) -> ModelEntry | None:
+        return next((m for m in self.models if m.role == "sr"), None)
+
+    def classifiers(self) -> list[ModelEntry]:
+        return [m for m in self.models if m.role == "classifier"]
+
+    def pinned_files(self) -> list[tuple[str, str, int]]:
+        """Every (relative path, sha256, size) the manifest pins."""
+        pins = []
+        for entry in self.models:
+            pins += [(a.file, a.sha256, a.size) for a in entry.artifacts]
+            if entry.reference:
+                pins.append((entry.reference["file"], entry.reference["sha256"], int(entry.reference["size"])))
+        if self.verification_frames:
+            v = self.verification_frames
+            pins.append((v["file"], v["sha256"], int(v["size"])))
+        return pins
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def save(self, bundle_dir: Path) -> Path:
+        """Write manifest.json into ``bundle_dir`` atomically."""
+        path = Path(bundle_dir) / MANIFEST_NAME
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n")
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Manifest":
+        version = d.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise BundleError(
+                f"manifest schema version {version!r} is not supported (this build reads {SCHEMA_VERSION})"
+            )
+        manifest = cls(
+            schema_version=version,
+            created=d["created"],
+            tool_version=d["tool_version"],
+            models=tuple(ModelEntry.from_dict(m) for m in d["models"]),
+            verification_frames=dict(d.get("verification_frames", {})),
+            notes=dict(d.get("notes", {})),
+        )
+        for rel, _, _ in manifest.pinned_files():
+            check_relative_path(rel)
+        return manifest
+
+    @classmethod
+    def load(cls, bundle_dir: Path) -> "Manifest":
+        """Read and validate ``bundle_dir/manifest.json``."""
+        path = Path(bundle_dir) / MANIFEST_NAME
+        if not Path(bundle_dir).is_dir():
+            raise BundleError(f"bundle not found: {bundle_dir}")
+        if not path.is_file():
+            raise BundleError(f"{bundle_dir} is not a bundle: no {MANIFEST_NAME}")
+        try:
+            data = json.loads(path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BundleError(f"{path}: not valid JSON ({exc})") from exc
+        if not isinstance(data, dict):
+            raise BundleError(f"{path}: expected a JSON object")
+        try:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BundleError(f"{path}: malformed manifest ({type(exc).__name__}: {exc})") from exc
+
+
+def check_relative_path(rel: str) -> None:
+    """Refuse a manifest path that is absolute or climbs out of the bundle."""
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts or "\\" in rel or not rel:
+        raise BundleError(f"manifest path {rel!r} leaves the bundle")

@@ -1,0 +1,1 @@
+"""Calibration sets drawn from the data, and the readers each quantiser needs."""

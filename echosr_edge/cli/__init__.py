@@ -1,0 +1,52 @@
+"""The echosr-edge command line: a thin click layer over the library.
+
+Exit codes: 0 success; 1 an error the user can fix (one line on stderr, ``--verbose`` for the
+traceback); 2 a usage error (bad option or argument).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from echosr_edge import __version__
+from echosr_edge.errors import EchoSRError
+
+
+class FriendlyGroup(click.Group):
+    """A group whose user-fixable errors print as one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (EchoSRError, ValueError) as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="echosr-edge")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress in detail and show tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Super-resolution-aided echo classification: train, export, run at the edge."""
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _register() -> None:
+    from echosr_edge.cli import bench, data, demo, export, run, train
+
+    for module in (data, train, export, run, bench, demo):
+        main.add_command(module.command)
+
+
+_register()

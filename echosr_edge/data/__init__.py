@@ -1,0 +1,1 @@
+"""CAMUS data: frame records, readers, synthetic generator, degradations and splits."""

@@ -1,0 +1,49 @@
+"""CAMUS ``Info_{2CH,4CH}.cfg`` files: ``Key: value`` lines per view and patient."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from echosr_edge.errors import DataError
+
+REQUIRED_KEYS = ("ED", "ES", "ImageQuality")
+_QUALITY_NAMES = {"good": "good", "medium": "medium", "poor": "poor"}
+
+
+def parse_info_cfg(path: Path) -> dict[str, str]:
+    """Read one Info cfg file into a dict; raise DataError naming the file and the problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(path, "not a text cfg file") from exc
+    except OSError as exc:
+        raise DataError(path, f"cannot read: {exc.strerror}") from exc
+    info: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip():
+            raise DataError(path, f"line {number} is not 'Key: value': {line[:60]!r}")
+        info[key.strip()] = value.strip()
+    missing = [k for k in REQUIRED_KEYS if k not in info]
+    if missing:
+        raise DataError(path, f"missing key(s): {', '.join(missing)}")
+    quality = info["ImageQuality"].lower()
+    if quality not in _QUALITY_NAMES:
+        raise DataError(
+            path, f"unknown ImageQuality {info['ImageQuality']!r} (expected Good, Medium or Poor)"
+        )
+    info["ImageQuality"] = _QUALITY_NAMES[quality]
+    return info
+
+
+def format_info_cfg(info: dict[str, object]) -> str:
+    """Write a cfg dict in CAMUS's layout (quality capitalised as the dataset does)."""
+    lines = []
+    for key, value in info.items():
+        if key == "ImageQuality":
+            value = str(value).capitalize()
+        lines.append(f"{key}: {value}")
+    return "\n".join(lines) + "\n"

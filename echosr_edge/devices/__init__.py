@@ -1,0 +1,1 @@
+"""Device profiles: which backend and precision a kind of device runs (torch-free)."""

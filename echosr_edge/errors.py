@@ -1,0 +1,47 @@
+"""The product's own error types: every error a user can fix is one of these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class EchoSRError(Exception):
+    """Base of every error the product raises on purpose; the CLI prints it as one line."""
+
+
+class DataError(EchoSRError):
+    """A data file that cannot be read as what it claims to be."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class BundleError(EchoSRError):
+    """A bundle that is missing, malformed or altered."""
+
+
+class SourceError(EchoSRError):
+    """A frame source that cannot be opened or has gone away."""
+
+
+class MissingExtra(EchoSRError):
+    """An optional package is needed for this feature and is not installed."""
+
+    def __init__(self, package: str, extra: str):
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"this feature needs the '{package}' package: pip install \"echosr-edge[{extra}]\""
+        )
+
+
+def import_optional(module: str, extra: str):
+    """Import ``module`` or raise MissingExtra naming the extra that provides it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtra(module.split(".")[0], extra) from exc

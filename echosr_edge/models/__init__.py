@@ -1,0 +1,1 @@
+"""Model architectures (torch): SRResNet, ResNet-18 classifier, checkpoint I/O."""

@@ -1,0 +1,35 @@
+"""Model registry: architecture name → constructor."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Callable
+
+from torch import nn
+
+
+def _srresnet(**kw) -> nn.Module:
+    from echosr_edge.models.srresnet import SRResNet
+
+    return SRResNet(**kw)
+
+
+def _resnet18(**kw) -> nn.Module:
+    from echosr_edge.models.classifier import ResNet18Classifier
+
+    return ResNet18Classifier(**kw)
+
+
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
+    "srresnet": _srresnet,
+    "resnet18": _resnet18,
+}
+
+
+def build_model(arch: str, **config) -> nn.Module:
+    """Build a registered architecture; an unknown name lists the valid ones."""
+    if arch not in ARCHITECTURES:
+        close = difflib.get_close_matches(arch, ARCHITECTURES, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise KeyError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}.{hint}")
+    return ARCHITECTURES[arch](**config)

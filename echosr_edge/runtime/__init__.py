@@ -1,0 +1,1 @@
+"""The torch-free runtime: engines, pipeline, frame sources and sinks, bench."""

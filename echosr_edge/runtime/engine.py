@@ -1,0 +1,46 @@
+"""One engine interface; one adapter per backend, looked up by artifact format.
+
+An adapter module is imported only when a bundle asks for its format, so a device installs
+just the backend it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from echosr_edge.bundle.manifest import TensorSpec
+from echosr_edge.errors import BundleError
+
+# artifact format → "module:factory"; the factory takes (path, threads) and returns an Engine.
+ADAPTERS: dict[str, str] = {
+    "onnx": "echosr_edge.runtime.engines.onnxruntime:OnnxRuntimeEngine",
+}
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A loaded model: named float inputs in, named outputs out."""
+
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+
+    def __call__(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
+
+
+def open_engine(path: Path, format: str, threads: int | None = None) -> Engine:
+    """Open the model file ``path`` with the adapter for ``format``."""
+    if format not in ADAPTERS:
+        raise BundleError(f"no runtime adapter for format {format!r} (known: {', '.join(ADAPTERS)})")
+    module_name, factory_name = ADAPTERS[format].split(":")
+    factory = getattr(importlib.import_module(module_name), factory_name)
+    return factory(Path(path), threads=threads)
+
+
+def run_single(engine: Engine, x: np.ndarray) -> np.ndarray:
+    """Feed one array to a one-input engine and return its first output."""
+    outputs = engine({engine.inputs[0].name: x})
+    return outputs[engine.outputs[0].name]

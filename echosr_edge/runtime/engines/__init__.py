@@ -1,0 +1,1 @@
+"""Backend adapters behind runtime.engine.Engine (one module per backend)."""

@@ -1,0 +1,1 @@
+"""Training (torch): SR and classifier trainers, metrics, the paper's experiments."""
