@@ -42,6 +42,8 @@ class Artifact:
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
     verification: dict = field(default_factory=dict)
+    # Files the main file needs beside it (OpenVINO's .bin next to its .xml): {"file", "sha256", "size"}.
+    companions: tuple[dict, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict) -> "Artifact":
@@ -54,6 +56,7 @@ class Artifact:
             inputs=tuple(TensorSpec.from_dict(t) for t in d["inputs"]),
             outputs=tuple(TensorSpec.from_dict(t) for t in d["outputs"]),
             verification=dict(d.get("verification", {})),
+            companions=tuple(dict(c) for c in d.get("companions", ())),
         )
 
 
@@ -124,7 +127,9 @@ class Manifest:
         """Every (relative path, sha256, size) the manifest pins."""
         pins = []
         for entry in self.models:
-            pins += [(a.file, a.sha256, a.size) for a in entry.artifacts]
+            for art in entry.artifacts:
+                pins.append((art.file, art.sha256, art.size))
+                pins += [(c["file"], c["sha256"], int(c["size"])) for c in art.companions]
             if entry.reference:
                 pins.append((entry.reference["file"], entry.reference["sha256"], int(entry.reference["size"])))
         if self.verification_frames:
