@@ -20,10 +20,27 @@ def _resnet18(**kw) -> nn.Module:
     return ResNet18Classifier(**kw)
 
 
+def _espcn(**kw) -> nn.Module:
+    from echosr_edge.models.espcn import ESPCN
+
+    return ESPCN(**kw)
+
+
+def _rfdn(**kw) -> nn.Module:
+    from echosr_edge.models.rfdn import RFDN
+
+    return RFDN(**kw)
+
+
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "srresnet": _srresnet,
     "resnet18": _resnet18,
+    "espcn": _espcn,
+    "rfdn": _rfdn,
 }
+
+# Architectures that map a 1-channel LR frame to a ×scale SR frame (teachers and students).
+SR_ARCHITECTURES = ("srresnet", "rfdn", "espcn")
 
 
 def build_model(arch: str, **config) -> nn.Module:

@@ -6,7 +6,12 @@ torch = pytest.importorskip("torch", reason="models need the 'train' extra (torc
 
 from echosr_edge.models.registry import ARCHITECTURES, build_model  # noqa: E402
 
-TINY = {"srresnet": {"features": 8, "blocks": 2}, "resnet18": {"num_classes": 2}}
+TINY = {
+    "srresnet": {"features": 8, "blocks": 2},
+    "resnet18": {"num_classes": 2},
+    "espcn": {"features": 8, "features2": 4},
+    "rfdn": {"features": 8, "blocks": 2},
+}
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
@@ -15,7 +20,7 @@ def test_registered_architecture_output_shape(arch):
     x = torch.rand(2, 1, 32, 32)
     with torch.no_grad():
         y = model(x)
-    expected = (2, 1, 128, 128) if arch == "srresnet" else (2, 2)
+    expected = (2, 2) if arch == "resnet18" else (2, 1, 128, 128)
     assert tuple(y.shape) == expected
 
 
