@@ -126,11 +126,9 @@ def load_private_key(path: Path, passphrase: bytes | None = None):
         raise BundleError(f"private key {path} is encrypted and no passphrase was given")
     try:
         key = ser.load_pem_private_key(data, password=passphrase if encrypted else None)
-    except ValueError as exc:
+    except Exception as exc:  # ValueError, TypeError, UnsupportedAlgorithm: all mean "cannot use this file"
         problem = "wrong passphrase, or not a PEM private key" if encrypted else "not a PEM private key"
         raise BundleError(f"{path}: {problem}") from exc
-    except TypeError as exc:
-        raise BundleError(f"{path}: {exc}") from exc
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise BundleError(f"{path}: a {type(key).__name__.removeprefix('_')} key, but bundles are signed with Ed25519")
     return key
@@ -143,7 +141,7 @@ def load_public_key(path: Path) -> bytes:
     ed25519, ser = _crypto()
     try:
         key = ser.load_pem_public_key(data)
-    except (ValueError, TypeError) as exc:
+    except Exception as exc:  # ValueError, TypeError, UnsupportedAlgorithm: all mean "cannot use this file"
         hint = " (that is a private key: give the .pub file)" if b"PRIVATE KEY" in data else ""
         raise BundleError(f"{path}: not a PEM public key{hint}") from exc
     if not isinstance(key, ed25519.Ed25519PublicKey):
