@@ -11,10 +11,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
+from echosr_edge.bundle.schema import validate_manifest
 from echosr_edge.errors import BundleError
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+MAX_MANIFEST_BYTES = 1 << 20  # a real manifest is a few kB; this bounds parsing and memory
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ class Manifest:
             raise BundleError(
                 f"manifest schema version {version!r} is not supported (this build reads {SCHEMA_VERSION})"
             )
+        validate_manifest(d)
         manifest = cls(
             schema_version=version,
             created=d["created"],
@@ -170,22 +173,57 @@ class Manifest:
     @classmethod
     def load(cls, bundle_dir: Path) -> "Manifest":
         """Read and validate ``bundle_dir/manifest.json``."""
-        path = Path(bundle_dir) / MANIFEST_NAME
-        if not Path(bundle_dir).is_dir():
-            raise BundleError(f"bundle not found: {bundle_dir}")
-        if not path.is_file():
-            raise BundleError(f"{bundle_dir} is not a bundle: no {MANIFEST_NAME}")
+        return cls.from_bytes(read_manifest_bytes(bundle_dir), Path(bundle_dir) / MANIFEST_NAME)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, path: Path | str = MANIFEST_NAME) -> "Manifest":
+        """Parse and validate manifest bytes (``path`` names them in errors).
+
+        Duplicate keys and NaN/Infinity are refused: two readers of one signed file must not
+        see two different manifests.
+        """
         try:
-            data = json.loads(path.read_text())
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BundleError(f"{path}: not valid JSON ({exc})") from exc
+            data = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise BundleError(f"{path}: not valid JSON ({type(exc).__name__}: {exc})") from exc
         if not isinstance(data, dict):
             raise BundleError(f"{path}: expected a JSON object")
         try:
             return cls.from_dict(data)
+        except BundleError as exc:
+            raise BundleError(f"{path}: {exc}") from exc
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{path}: malformed manifest ({type(exc).__name__}: {exc})") from exc
 
+
+def read_manifest_bytes(bundle_dir: Path) -> bytes:
+    """The exact bytes of ``bundle_dir/manifest.json``: a regular file inside the bundle, at most 1 MiB."""
+    bundle_dir = Path(bundle_dir)
+    path = bundle_dir / MANIFEST_NAME
+    if not bundle_dir.is_dir():
+        raise BundleError(f"bundle not found: {bundle_dir}")
+    if not path.is_file():
+        raise BundleError(f"{bundle_dir} is not a bundle: no {MANIFEST_NAME}")
+    if path.resolve().parent != bundle_dir.resolve():
+        raise BundleError(f"{path} resolves outside the bundle")
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        raw = fh.read(MAX_MANIFEST_BYTES + 1)
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise BundleError(f"{path}: {max(size, len(raw))} bytes, over the {MAX_MANIFEST_BYTES}-byte limit for a manifest")
+    return raw
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        dup = next(k for k in keys if keys.count(k) > 1)
+        raise ValueError(f"key {dup!r} appears twice in one object")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
 
 def check_relative_path(rel: str) -> None:
     """Refuse a manifest path that is absolute or climbs out of the bundle."""
