@@ -1,4 +1,8 @@
-"""CAMUS ``Info_{2CH,4CH}.cfg`` files: ``Key: value`` lines per view and patient."""
+"""CAMUS ``Info_{2CH,4CH}.cfg`` files: ``Key: value`` lines per view and patient.
+
+Both releases carry ED, ES, NbFrame, Sex, Age and ImageQuality; the 2019 release adds
+LVedv/LVesv/LVef (absent for its testing patients), the 2023 release EF and FrameRate.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,20 @@ from echosr_edge.errors import DataError
 
 REQUIRED_KEYS = ("ED", "ES", "ImageQuality")
 _QUALITY_NAMES = {"good": "good", "medium": "medium", "poor": "poor"}
+_FRAME_INDEX_KEYS = ("ED", "ES", "NbFrame")
 
 
 def parse_info_cfg(path: Path) -> dict[str, str]:
-    """Read one Info cfg file into a dict; raise DataError naming the file and the problem."""
+    """Read one Info cfg file into a dict; raise DataError naming the file and the problem.
+
+    ``ImageQuality`` comes back lower-case ('good', 'medium', 'poor'); ED, ES and NbFrame
+    must be positive integers (CAMUS counts frames from 1). Values stay strings.
+    """
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DataError(path, "file not found") from exc
     except UnicodeDecodeError as exc:
         raise DataError(path, "not a text cfg file") from exc
     except OSError as exc:
@@ -36,6 +48,9 @@ def parse_info_cfg(path: Path) -> dict[str, str]:
             path, f"unknown ImageQuality {info['ImageQuality']!r} (expected Good, Medium or Poor)"
         )
     info["ImageQuality"] = _QUALITY_NAMES[quality]
+    for key in _FRAME_INDEX_KEYS:
+        if key in info and not (info[key].isdigit() and int(info[key]) >= 1):
+            raise DataError(path, f"{key} must be a frame number counted from 1, got {info[key]!r}")
     return info
 
 

@@ -9,27 +9,27 @@ ventricle-to-atrium proportion rather than from one absolute size.
 
 Quality tiers degrade contrast, noise, blur, haze and add acoustic dropout, so the
 classes are learnable on good frames and harder on poor ones, as in CAMUS.
+
+Writing trees in either release's layout lives in ``synth_tree``; ``write_synthetic_camus``
+is re-exported here.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 
-from echosr_edge.data.camus_cfg import format_info_cfg
-from echosr_edge.data.nifti import write_nifti
-from echosr_edge.data.records import PHASES, QUALITIES, VIEWS
+from echosr_edge.data.records import QUALITIES
 
 # CAMUS Table 1 quality proportions per view (good, medium, poor) out of 500 patients.
 CAMUS_QUALITY_COUNTS: dict[str, tuple[int, int, int]] = {
     "2CH": (217, 214, 69),
     "4CH": (288, 165, 47),
 }
+QUALITY_MIXES: tuple[str, ...] = ("table1", "even")
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,40 @@ TIERS: dict[str, TierDegradation] = {
 }
 
 
-def allocate_qualities(n_patients: int, view: str, rng: np.random.Generator) -> list[str]:
-    """Quality labels for ``n_patients`` in CAMUS's Table 1 proportions (largest remainder)."""
-    counts = np.array(CAMUS_QUALITY_COUNTS[view], dtype=float)
+@dataclass(frozen=True)
+class Acquisition:
+    """Pose and tier factors of one rendered frame; a cine blends those of its ED and ES frames."""
+
+    angle: float
+    shift_x: float
+    shift_y: float
+    scale: float
+    blur: float  # multiplier of the tier's blur sigma
+    attenuation: float  # multiplier of the tier's depth attenuation
+    contrast: float
+    haze: float
+    dropouts: tuple[tuple[float, float], ...]  # (centre, width) of each dropout wedge
+
+    def blend(self, other: "Acquisition", t: float) -> "Acquisition":
+        """The acquisition a fraction ``t`` of the way from this one to ``other``."""
+
+        def mix(a: float, b: float) -> float:
+            return a + (b - a) * t
+
+        return Acquisition(
+            *(mix(getattr(self, n), getattr(other, n)) for n in ("angle", "shift_x", "shift_y", "scale", "blur", "attenuation", "contrast", "haze")),
+            dropouts=tuple((mix(a[0], b[0]), mix(a[1], b[1])) for a, b in zip(self.dropouts, other.dropouts)),
+        )
+
+
+def allocate_qualities(n_patients: int, view: str, rng: np.random.Generator, mix: str = "table1") -> list[str]:
+    """Quality labels for ``n_patients``: CAMUS's Table 1 proportions or an even mix (largest remainder)."""
+    if mix not in QUALITY_MIXES:
+        raise ValueError(f"unknown quality mix {mix!r}; mixes: {', '.join(QUALITY_MIXES)}")
+    counts = np.array(CAMUS_QUALITY_COUNTS[view] if mix == "table1" else (1, 1, 1), dtype=float)
     exact = counts / counts.sum() * n_patients
     alloc = np.floor(exact).astype(int)
-    for i in np.argsort(-(exact - alloc))[: n_patients - alloc.sum()]:
+    for i in np.argsort(-(exact - alloc), kind="stable")[: n_patients - alloc.sum()]:
         alloc[i] += 1
     labels = [q for q, n in zip(QUALITIES, alloc) for _ in range(n)]
     rng.shuffle(labels)
@@ -72,10 +100,22 @@ def _ellipse(xx, yy, cx, cy, ax, ay, angle):
     return u * u + v * v
 
 
-def _chambers(view: str, phase: str, anatomy: dict) -> list[tuple[float, float, float, float]]:
-    """Chambers as (cx, cy, ax, ay) in units of the image width/height, before the pose."""
-    lv = anatomy["lv"] * (1.0 if phase == "ED" else anatomy["ef_shrink"])
-    la = anatomy["la"] * (1.0 if phase == "ED" else anatomy["la_fill"])
+def _towards(end: float, systole: float) -> float:
+    """1 at ED (systole 0), ``end`` at ES (systole 1), exactly at both ends."""
+    if systole <= 0.0:
+        return 1.0
+    if systole >= 1.0:
+        return end
+    return 1.0 + (end - 1.0) * systole
+
+
+def _chambers(view: str, systole: float, anatomy: dict) -> list[tuple[float, float, float, float]]:
+    """Chambers as (cx, cy, ax, ay) in units of the image width/height, before the pose.
+
+    The left ventricle comes first; the left atrium is index 1 (2CH) or 2 (4CH).
+    """
+    lv = anatomy["lv"] * _towards(anatomy["ef_shrink"], systole)
+    la = anatomy["la"] * _towards(anatomy["la_fill"], systole)
     if view == "2CH":
         return [
             (0.50, 0.42, 0.15 * lv, 0.23 * lv),
@@ -104,6 +144,96 @@ def patient_anatomy(rng: np.random.Generator) -> dict:
     }
 
 
+def render(
+    view: str,
+    systole: float,
+    quality: str,
+    anatomy: dict,
+    rng: np.random.Generator,
+    size: tuple[int, int] = (320, 256),
+    acquisition: Acquisition | None = None,
+) -> tuple[np.ndarray, np.ndarray, Acquisition]:
+    """Render one frame at ``systole`` (0 = ED, 1 = ES) of the cardiac half cycle.
+
+    Returns the H×W uint8 image, its H×W uint8 segmentation (CAMUS labels: 1 LV cavity,
+    2 LV myocardium, 3 left atrium) and the acquisition used: drawn from ``rng`` unless given
+    (speckle and noise are always drawn).
+    """
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    yy /= h
+    xx /= w
+    tier = TIERS[quality]
+    # Pose: the heart rotates about the apex and shifts a little between acquisitions.
+    if acquisition is None:
+        angle = rng.uniform(-0.2, 0.2)
+        shift_x, shift_y = rng.uniform(-0.04, 0.04), rng.uniform(-0.03, 0.03)
+        scale = rng.uniform(0.92, 1.08)
+    else:
+        angle, shift_x, shift_y, scale = acquisition.angle, acquisition.shift_x, acquisition.shift_y, acquisition.scale
+
+    image = np.full((h, w), anatomy["tissue"], np.float32)
+    wall = anatomy["wall"]
+    chambers = _chambers(view, systole, anatomy)
+    ca, sa = math.cos(angle), math.sin(angle)
+    placed = []
+    for cx, cy, ax, ay in chambers:
+        dx, dy = (cx - 0.5) * scale, (cy - 0.05) * scale
+        placed.append(
+            (0.5 + ca * dx - sa * dy + shift_x, 0.05 + sa * dx + ca * dy + shift_y, ax * scale, ay * scale)
+        )
+    rings, cavities = [], []
+    for cx, cy, ax, ay in placed:  # myocardium rings first, so walls between chambers stay bright
+        rings.append(_ellipse(xx, yy, cx, cy, ax + wall, ay + wall, angle) <= 1.0)
+        image[rings[-1]] = 0.85
+    for cx, cy, ax, ay in placed:
+        cavities.append(_ellipse(xx, yy, cx, cy, ax, ay, angle) <= 1.0)
+        image[cavities[-1]] = 0.06
+    mask = np.zeros((h, w), np.uint8)
+    mask[rings[0]] = 2
+    mask[cavities[0]] = 1
+    mask[cavities[1 if view == "2CH" else 2]] = 3
+
+    # Speckle: multiplicative Rayleigh noise with a grain of a few pixels.
+    grain = rng.rayleigh(0.8, size=(h, w)).astype(np.float32)
+    grain = cv2.GaussianBlur(grain, (0, 0), 0.8)
+    image = image * grain
+    image = cv2.GaussianBlur(image, (0, 0), 0.6)
+    if acquisition is None:
+        blur = rng.uniform(0.8, 1.2) if tier.blur_sigma > 0 else 1.0
+        attenuation = rng.uniform(0.7, 1.0)
+    else:
+        blur, attenuation = acquisition.blur, acquisition.attenuation
+    if tier.blur_sigma > 0:
+        image = cv2.GaussianBlur(image, (0, 0), tier.blur_sigma * blur)
+    # Depth attenuation, contrast loss and haze.
+    depth = np.hypot(xx - 0.5, yy - 0.02)
+    image = image * (1.0 - tier.attenuation * attenuation * depth)
+    if acquisition is None:
+        contrast = tier.contrast * rng.uniform(0.9, 1.1)
+        haze = tier.haze * rng.uniform(0.7, 1.3)
+    else:
+        contrast, haze = acquisition.contrast, acquisition.haze
+    image = image * contrast + haze
+    # Acoustic dropout: angular wedges where the signal fades.
+    theta = np.arctan2(xx - 0.5, yy - 0.02)
+    if acquisition is None:
+        dropouts = tuple((rng.uniform(-0.5, 0.5), rng.uniform(0.08, 0.2)) for _ in range(tier.dropouts))
+    else:
+        dropouts = acquisition.dropouts
+    for centre, width in dropouts:
+        wedge = np.exp(-(((theta - centre) / width) ** 2))
+        image = image * (1.0 - tier.dropout_depth * wedge)
+    image = image + rng.normal(0.0, tier.noise, size=(h, w)).astype(np.float32)
+    # Sector field of view: a 75-degree fan from the apex, black outside.
+    half_angle = math.radians(37.5)
+    sector = (np.abs(theta) <= half_angle) & (depth <= 0.97) & (yy >= 0.02)
+    image = np.where(sector, image, 0.0)
+    mask[~sector] = 0
+    used = Acquisition(angle, shift_x, shift_y, scale, blur, attenuation, contrast, haze, dropouts)
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), mask, used
+
+
 def render_frame(
     view: str,
     phase: str,
@@ -113,100 +243,20 @@ def render_frame(
     size: tuple[int, int] = (320, 256),
 ) -> np.ndarray:
     """Render one H×W uint8 frame of ``view``/``phase`` at ``quality``."""
-    h, w = size
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    yy /= h
-    xx /= w
-    # Pose: the heart rotates about the apex and shifts a little between acquisitions.
-    angle = rng.uniform(-0.2, 0.2)
-    shift_x, shift_y = rng.uniform(-0.04, 0.04), rng.uniform(-0.03, 0.03)
-    scale = rng.uniform(0.92, 1.08)
-
-    image = np.full((h, w), anatomy["tissue"], np.float32)
-    wall = anatomy["wall"]
-    chambers = _chambers(view, phase, anatomy)
-    ca, sa = math.cos(angle), math.sin(angle)
-    placed = []
-    for cx, cy, ax, ay in chambers:
-        dx, dy = (cx - 0.5) * scale, (cy - 0.05) * scale
-        placed.append(
-            (0.5 + ca * dx - sa * dy + shift_x, 0.05 + sa * dx + ca * dy + shift_y, ax * scale, ay * scale)
-        )
-    for cx, cy, ax, ay in placed:  # myocardium rings first, so walls between chambers stay bright
-        ring = _ellipse(xx, yy, cx, cy, ax + wall, ay + wall, angle)
-        image[ring <= 1.0] = 0.85
-    for cx, cy, ax, ay in placed:
-        cavity = _ellipse(xx, yy, cx, cy, ax, ay, angle)
-        image[cavity <= 1.0] = 0.06
-
-    tier = TIERS[quality]
-    # Speckle: multiplicative Rayleigh noise with a grain of a few pixels.
-    grain = rng.rayleigh(0.8, size=(h, w)).astype(np.float32)
-    grain = cv2.GaussianBlur(grain, (0, 0), 0.8)
-    image = image * grain
-    image = cv2.GaussianBlur(image, (0, 0), 0.6)
-    if tier.blur_sigma > 0:
-        image = cv2.GaussianBlur(image, (0, 0), tier.blur_sigma * rng.uniform(0.8, 1.2))
-    # Depth attenuation, contrast loss and haze.
-    depth = np.hypot(xx - 0.5, yy - 0.02)
-    image = image * (1.0 - tier.attenuation * rng.uniform(0.7, 1.0) * depth)
-    contrast = tier.contrast * rng.uniform(0.9, 1.1)
-    image = image * contrast + tier.haze * rng.uniform(0.7, 1.3)
-    # Acoustic dropout: angular wedges where the signal fades.
-    theta = np.arctan2(xx - 0.5, yy - 0.02)
-    for _ in range(tier.dropouts):
-        centre, width = rng.uniform(-0.5, 0.5), rng.uniform(0.08, 0.2)
-        wedge = np.exp(-(((theta - centre) / width) ** 2))
-        image = image * (1.0 - tier.dropout_depth * wedge)
-    image = image + rng.normal(0.0, tier.noise, size=(h, w)).astype(np.float32)
-    # Sector field of view: a 75-degree fan from the apex, black outside.
-    half_angle = math.radians(37.5)
-    sector = (np.abs(theta) <= half_angle) & (depth <= 0.97) & (yy >= 0.02)
-    image = np.where(sector, image, 0.0)
-    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return render(view, 0.0 if phase == "ED" else 1.0, quality, anatomy, rng, size)[0]
 
 
-def write_synthetic_camus(
-    out: Path,
-    patients: int = 50,
-    seed: int = 0,
-    size: tuple[int, int] = (320, 256),
-    spacing: tuple[float, float] = (0.3, 0.3),
-    progress: Callable[[int, int], None] | None = None,
-) -> Path:
-    """Write a CAMUS-format tree (2023 NIfTI layout) of ``patients`` synthetic patients.
+def systole_at(index: int, n_frames: int) -> float:
+    """Fraction of the way from ED (frame 0) to ES (frame n-1), eased like a contraction."""
+    if n_frames < 2:
+        return 0.0
+    return 0.5 - 0.5 * math.cos(math.pi * index / (n_frames - 1))
 
-    Quality labels follow CAMUS's Table 1 proportions per view. Returns ``out``.
-    """
-    if patients < 1:
-        raise ValueError("patients must be at least 1")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    label_rng = np.random.default_rng([seed, 10_000_019])
-    qualities = {view: allocate_qualities(patients, view, label_rng) for view in VIEWS}
-    for index in range(patients):
-        rng = np.random.default_rng([seed, index])
-        name = f"patient{index + 1:04d}"
-        pdir = out / name
-        pdir.mkdir(exist_ok=True)
-        anatomy = patient_anatomy(rng)
-        for view in VIEWS:
-            quality = qualities[view][index]
-            n_frames = int(rng.integers(12, 22))
-            info = {
-                "ED": 1,
-                "ES": n_frames,
-                "NbFrame": n_frames,
-                "Sex": "F" if rng.random() < 0.5 else "M",
-                "Age": int(rng.integers(20, 90)),
-                "ImageQuality": quality,
-                "EF": int(round(100 * (1 - anatomy["ef_shrink"] ** 2))),
-                "FrameRate": 50,
-            }
-            (pdir / f"Info_{view}.cfg").write_text(format_info_cfg(info))
-            for phase in PHASES:
-                image = render_frame(view, phase, quality, anatomy, rng, size)
-                write_nifti(pdir / f"{name}_{view}_{phase}.nii.gz", image, spacing)
-        if progress:
-            progress(index + 1, patients)
-    return out
+
+def __getattr__(name: str):
+    # write_synthetic_camus lives in synth_tree (which imports this module); re-export lazily.
+    if name == "write_synthetic_camus":
+        from echosr_edge.data.synth_tree import write_synthetic_camus
+
+        return write_synthetic_camus
+    raise AttributeError(name)
