@@ -164,6 +164,11 @@ def run_experiments(root: Path, out: Path, config: ExperimentConfig, progress: P
             for tier in QUALITIES:
                 split = split_file.get(task, tier, seed)
                 sides[tier] = ([by_key[k] for k in split.train], [by_key[k] for k in split.test])
+                if not sides[tier][0] or not sides[tier][1]:
+                    raise ValueError(
+                        f"the {tier} {task} set of seed {seed} has an empty train or test side: "
+                        "too few patients for an 80/20 split (use more patients)"
+                    )
             table = {}
             test_sr = {kind: {} for kind in sr_models}
             for train_tier in QUALITIES:
