@@ -23,7 +23,11 @@ def format_export_table(rows) -> str:
         size = "-" if not r.size_mb else f"{r.size_mb:.2f}"
         floats = ", ".join(r.float_layers) if r.float_layers else "-"
         lines.append(f"{r.model:<10} {r.target:<9} {r.precision:<9} {status:<24} {size:>8}  {r.metric:<44} {ms:>9}  {floats}")
-    notes = [f"  {r.model} {r.target} {r.precision}: {r.status}" for r in rows if len(r.status) > 24]
+    long: dict[str, list[str]] = {}
+    for r in rows:
+        if len(r.status) > 24:
+            long.setdefault(r.status, []).append(f"{r.model} {r.target} {r.precision}")
+    notes = [f"* {', '.join(which)}: {status}" for status, which in long.items()]
     return "\n".join(lines + notes)
 
 

@@ -211,8 +211,8 @@ def export_bundle(
                         raise
                     except Exception as exc:  # one target failing must not hide the others' results
                         log.debug("building %s %s %s failed", model.name, target, precision, exc_info=True)
-                        emit(ExportRow(model.name, target, precision, f"failed: {exc}", 0.0, "-", float("nan")))
-                        left_out.append({"model": model.name, "target": target, "precision": precision, "reason": f"build failed: {exc}"})
+                        emit(ExportRow(model.name, target, precision, f"failed: {_first_line(exc)}", 0.0, "-", float("nan")))
+                        left_out.append({"model": model.name, "target": target, "precision": precision, "reason": f"build failed: {_first_line(exc)}"})
                         continue
                     outputs, ms = run_artifact(built.file, target, inputs, precision)
                     check = verify(model.role, reference, outputs, config.budgets, hr=hr, labels=truth)
@@ -327,3 +327,8 @@ def _notes(config: ExportConfig, calibration: CalibrationSet | None, rows: list[
             "too_small": calibration.too_small,
         }
     return notes
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

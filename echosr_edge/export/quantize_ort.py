@@ -46,7 +46,8 @@ def quantize_int8_qdq(
         if missing:
             prepped.unlink(missing_ok=True)
             raise ValueError(f"layers to keep in float are not in the graph after pre-processing: {', '.join(missing)}")
-    extra = {"ActivationSymmetric": True, "WeightSymmetric": True} if symmetric else {}
+    # TensorRT: int8 symmetric scales, biases left in float (it fuses them itself)
+    extra = {"ActivationSymmetric": True, "WeightSymmetric": True, "QuantizeBias": False} if symmetric else {}
     try:
         quantize_static(
             str(prepped),
