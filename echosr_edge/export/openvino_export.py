@@ -22,6 +22,7 @@ from echosr_edge.calibration.methods import nncf_advanced_parameters
 from echosr_edge.calibration.nncf_reader import make_nncf_dataset, make_nncf_validation_dataset
 from echosr_edge.errors import import_optional
 from echosr_edge.export.graph import openvino_first_last_convs
+from echosr_edge.export.quiet import quiet_stdout
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,8 @@ def quantize_ir(
         ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None,
     )
     if accuracy_control is None:
-        quantized = nncf.quantize(model, dataset, advanced_parameters=nncf_advanced_parameters(method), **common)
+        with quiet_stdout("nncf.quantize"):
+            quantized = nncf.quantize(model, dataset, advanced_parameters=nncf_advanced_parameters(method), **common)
     else:
         ac = accuracy_control
         validation = make_nncf_validation_dataset(ac.inputs, ac.targets, spatial)
@@ -105,15 +107,16 @@ def quantize_ir(
             finite = [v for v in values if math.isfinite(v)]
             return (float(np.mean(finite)) if finite else math.inf), values
 
-        quantized = nncf.quantize_with_accuracy_control(
-            model,
-            dataset,
-            validation,
-            validate,
-            max_drop=ac.max_drop,
-            advanced_quantization_parameters=nncf_advanced_parameters(method),
-            **common,
-        )
+        with quiet_stdout("nncf.quantize_with_accuracy_control"):
+            quantized = nncf.quantize_with_accuracy_control(
+                model,
+                dataset,
+                validation,
+                validate,
+                max_drop=ac.max_drop,
+                advanced_quantization_parameters=nncf_advanced_parameters(method),
+                **common,
+            )
     Path(xml_path).parent.mkdir(parents=True, exist_ok=True)
     ov.save_model(quantized, str(xml_path), compress_to_fp16=False)
     return _ir_files(Path(xml_path)), unquantized_convolutions(quantized)

@@ -9,6 +9,7 @@ import numpy as np
 
 from echosr_edge.calibration.methods import ort_method
 from echosr_edge.calibration.ort_reader import make_ort_reader
+from echosr_edge.export.quiet import quiet_stdout
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,19 @@ def quantize_int8_qdq(
     # TensorRT: int8 symmetric scales, biases left in float (it fuses them itself)
     extra = {"ActivationSymmetric": True, "WeightSymmetric": True, "QuantizeBias": False} if symmetric else {}
     try:
-        quantize_static(
-            str(prepped),
-            str(int8_path),
-            reader,
-            quant_format=QuantFormat.QDQ,
-            activation_type=QuantType.QInt8 if symmetric else QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            per_channel=per_channel,
-            calibrate_method=calibrate_method,
-            nodes_to_exclude=nodes_to_exclude or [],
-            extra_options=extra,
-        )
+        with quiet_stdout("onnxruntime quantize_static"):
+            quantize_static(
+                str(prepped),
+                str(int8_path),
+                reader,
+                quant_format=QuantFormat.QDQ,
+                activation_type=QuantType.QInt8 if symmetric else QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                per_channel=per_channel,
+                calibrate_method=calibrate_method,
+                nodes_to_exclude=nodes_to_exclude or [],
+                extra_options=extra,
+            )
     finally:
         prepped.unlink(missing_ok=True)
     log.info("quantised %s → %s (%d calibration frames, %s)", fp32_path, int8_path, len(calibration_inputs), method)
