@@ -131,7 +131,10 @@ def command(checkpoints, out, targets, precision, **o) -> None:
     calibration_root, verify_root = o["calibration"], o["verification"]
     calibration_frames = verification = None
     if calibration_root is not None and calibration_root.is_dir():
-        frames = read_camus(calibration_root).frames
+        try:
+            frames = read_camus(calibration_root).frames
+        except DataError as exc:
+            raise DataError(calibration_root, f"the calibration set is empty: {exc.problem}") from exc
         if not frames:
             raise DataError(calibration_root, "the calibration set is empty: no readable CAMUS frames")
         if verify_root is None or verify_root.resolve() == calibration_root.resolve():

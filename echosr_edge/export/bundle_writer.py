@@ -199,33 +199,14 @@ def export_bundle(
             out_shape = _shape(config.batch, spatial, reference.shape[2:], ("out_height", "out_width")) if model.role == "sr" else (
                 "batch" if config.batch is None else config.batch, len(model.labels))
             artifacts = []
+            held_out = HeldOut(inputs, reference, hr, truth)
             for target in config.targets:
                 for precision in config.precisions:
-                    try:
-                        built = build(target, precision, ctx)
-                    except (Unavailable, MissingExtra) as exc:
-                        emit(ExportRow(model.name, target, precision, f"skipped: {exc}", 0.0, "-", float("nan")))
-                        left_out.append({"model": model.name, "target": target, "precision": precision, "reason": str(exc)})
-                        continue
-                    except DataError:
-                        raise
-                    except Exception as exc:  # one target failing must not hide the others' results
-                        log.debug("building %s %s %s failed", model.name, target, precision, exc_info=True)
-                        emit(ExportRow(model.name, target, precision, f"failed: {_first_line(exc)}", 0.0, "-", float("nan")))
-                        left_out.append({"model": model.name, "target": target, "precision": precision, "reason": f"build failed: {_first_line(exc)}"})
-                        continue
-                    outputs, ms = run_artifact(built.file, target, inputs, precision)
-                    check = verify(model.role, reference, outputs, config.budgets, hr=hr, labels=truth)
-                    check.update(frames=len(verify_frames), ms_per_frame=ms)
-                    kept = check["passed"] or config.allow_degraded
-                    status = "ok" if check["passed"] else ("degraded (kept)" if kept else "over budget (left out)")
-                    size = sum(p.stat().st_size for p in (built.file, *built.companions)) / 1e6
-                    emit(ExportRow(model.name, target, precision, status, size, summary(model.role, check), ms, built.float_layers))
-                    if not check["passed"]:
-                        log.warning("%s %s %s misses its budget: %s", model.name, target, precision, "; ".join(check["failures"]))
-                        if not kept:
-                            left_out.append({"model": model.name, "target": target, "precision": precision, "reason": "over budget: " + "; ".join(check["failures"])})
-                    if kept:
+                    row, built, check, reason = _build_and_verify(target, precision, ctx, held_out, config)
+                    emit(row)
+                    if reason:
+                        left_out.append({"model": model.name, "target": target, "precision": precision, "reason": reason})
+                    if built is not None:
                         artifacts.append(_ship(out, model.name, target, precision, built, in_shape, out_shape, check))
             ref_rel = f"verification/{model.name}.fp32-reference.npy"
             np.save(out / ref_rel, reference.astype(np.float32), allow_pickle=False)
@@ -250,6 +231,45 @@ def export_bundle(
     )
     manifest.save(out)
     return manifest, rows
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The verification frames as one model sees them, and what its FP32 version made of them."""
+
+    inputs: np.ndarray  # N×1×h×w model inputs
+    reference: np.ndarray  # the PyTorch FP32 outputs
+    hr: np.ndarray | None  # SR: the HR frames N×1×H×W
+    labels: np.ndarray | None  # classifiers: class indices
+
+
+def _build_and_verify(
+    target: str, precision: str, ctx: BuildContext, held_out: HeldOut, config: ExportConfig
+) -> tuple[ExportRow, Built | None, dict | None, str | None]:
+    """Build and verify one artifact: (its row, the artifact to ship or None, its check, why it is left out)."""
+    name = ctx.model.name
+    try:
+        built = build(target, precision, ctx)
+    except (Unavailable, MissingExtra) as exc:
+        return ExportRow(name, target, precision, f"skipped: {exc}", 0.0, "-", float("nan")), None, None, str(exc)
+    except DataError:
+        raise
+    except Exception as exc:  # one target failing must not hide the others' results
+        log.debug("building %s %s %s failed", name, target, precision, exc_info=True)
+        text = _first_line(exc)
+        return ExportRow(name, target, precision, f"failed: {text}", 0.0, "-", float("nan")), None, None, f"build failed: {text}"
+    outputs, ms = run_artifact(built.file, target, held_out.inputs, precision)
+    check = verify(ctx.model.role, held_out.reference, outputs, config.budgets, hr=held_out.hr, labels=held_out.labels)
+    check.update(frames=len(held_out.inputs), ms_per_frame=ms)
+    kept = check["passed"] or config.allow_degraded
+    status = "ok" if check["passed"] else ("degraded (kept)" if kept else "over budget (left out)")
+    size = sum(p.stat().st_size for p in (built.file, *built.companions)) / 1e6
+    row = ExportRow(name, target, precision, status, size, summary(ctx.model.role, check), ms, built.float_layers)
+    reason = None
+    if not check["passed"]:
+        log.warning("%s %s %s misses its budget: %s", name, target, precision, "; ".join(check["failures"]))
+        reason = None if kept else "over budget: " + "; ".join(check["failures"])
+    return row, built if kept else None, check, reason
 
 
 def _ship(out: Path, name: str, target: str, precision: str, built: Built, in_shape, out_shape, check: dict) -> Artifact:

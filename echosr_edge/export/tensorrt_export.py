@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from echosr_edge.bundle.integrity import sha256_file
-from echosr_edge.errors import EchoSRError, import_optional
+from echosr_edge.errors import EchoSRError
 
 log = logging.getLogger(__name__)
 NEEDS = "the TensorRT stage needs the tensorrt package (pip install \"echosr-edge[jetson]\") and an NVIDIA GPU"
