@@ -66,12 +66,13 @@ def test_tensorrt_without_a_gpu_is_said_and_onnx_still_exports(tmp_path, tiny_ch
     assert "skipped:" in result.output and "ok" in result.output
 
 
-def test_export_table_lists_every_artifact_with_its_metric(tmp_path, tiny_checkpoints, camus_root):
-    result = _run(
-        tiny_checkpoints["sr"], tiny_checkpoints["view"], "--calibration", camus_root, "--out", tmp_path / "b",
-        "--calibration-frames", "8", "--verification-frames", "4", "--allow-degraded",
-    )
-    assert result.exit_code == 0, result.output
-    lines = [line for line in result.output.splitlines() if line.startswith(("sr ", "view "))]
-    assert [line.split()[:3] for line in lines] == [["sr", "onnx", "fp32"], ["sr", "onnx", "int8"], ["view", "onnx", "fp32"], ["view", "onnx", "int8"]]
-    assert "PSNR" in lines[1] and "/head/head.0/Conv, /tail/Conv" in lines[1] and "agree" in lines[3]
+def test_export_table_lists_every_artifact_with_its_metric_and_float_layers(openvino_bundle):
+    from echosr_edge.cli.export import format_export_table
+
+    _, _, rows = openvino_bundle
+    lines = format_export_table(rows).splitlines()
+    assert lines[0].split()[:4] == ["model", "target", "precision", "status"] and "ms/frame" in lines[0]
+    body = [line.split()[:4] for line in lines[2:]]
+    assert body == [["sr", t, p, "ok"] for t in ("onnx", "openvino") for p in ("fp32", "int8")]
+    assert "PSNR" in lines[3] and "/head/head.0/Conv, /tail/Conv" in lines[3]
+    assert "/tail/Conv/WithoutBiases" in lines[5]
