@@ -46,6 +46,10 @@ class Artifact:
     verification: dict = field(default_factory=dict)
     # Files the main file needs beside it (OpenVINO's .bin next to its .xml): {"file", "sha256", "size"}.
     companions: tuple[dict, ...] = ()
+    # Layers left in float in a quantised artifact (the names the backend's graph uses).
+    float_layers: tuple[str, ...] = ()
+    # How it was built: opset, shapes, calibration, backend version, engine device, runtime hints.
+    build: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Artifact":
@@ -59,6 +63,8 @@ class Artifact:
             outputs=tuple(TensorSpec.from_dict(t) for t in d["outputs"]),
             verification=dict(d.get("verification", {})),
             companions=tuple(dict(c) for c in d.get("companions", ())),
+            float_layers=tuple(d.get("float_layers", ())),
+            build=dict(d.get("build", {})),
         )
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from echosr_edge.calibration.sets import check_model_inputs
 
-def make_ort_reader(input_name: str, inputs: np.ndarray):
-    """A CalibrationDataReader feeding ``inputs`` (N×1×H×W float32) one frame at a time."""
+
+def make_ort_reader(input_name: str, inputs: np.ndarray, spatial: tuple[int, int] | None = None, source: str = "calibration inputs"):
+    """A CalibrationDataReader feeding ``inputs`` (N×1×H×W float32 in [0, 1]) one frame at a time.
+
+    Raises DataError for an empty or wrongly shaped array (H×W checked against ``spatial``).
+    """
     from onnxruntime.quantization import CalibrationDataReader
 
-    if inputs.ndim != 4 or inputs.shape[1] != 1 or len(inputs) == 0:
-        raise ValueError(f"calibration inputs must be N×1×H×W with N ≥ 1, got shape {inputs.shape}")
+    inputs = check_model_inputs(inputs, spatial, source)
 
     class ArrayReader(CalibrationDataReader):
         def __init__(self) -> None:
@@ -18,7 +22,7 @@ def make_ort_reader(input_name: str, inputs: np.ndarray):
 
         def get_next(self):
             x = next(self._iter, None)
-            return None if x is None else {input_name: x[None].astype(np.float32)}
+            return None if x is None else {input_name: x[None]}
 
         def rewind(self) -> None:
             self._iter = iter(inputs)

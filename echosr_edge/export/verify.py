@@ -1,21 +1,47 @@
-"""Artifact verification against the PyTorch FP32 model on held-out frames."""
+"""Artifact verification against the PyTorch FP32 model on held-out frames, with budgets.
+
+SR artifacts: PSNR and SSIM of their clipped output against the FP32 model's output, and both
+against the HR frame (next to FP32's own, so the cost of quantisation shows in the study's
+metric). Classifiers: top-1 agreement with FP32, and the accuracy delta on the labels.
+A result names every budget it misses in ``failures``; ``passed`` is True only when it misses none.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from echosr_edge.metrics import mean_psnr
-from echosr_edge.runtime.engine import open_engine, run_single
+from echosr_edge.metrics import mean_psnr, ssim
 
 SR_MIN_PSNR_DB = 40.0
 CLASSIFIER_MIN_AGREEMENT = 0.99
+CLASSIFIER_MAX_ACCURACY_DROP = 0.01
 
 
-def run_artifact(path: Path, format: str, inputs: np.ndarray) -> tuple[np.ndarray, float]:
+@dataclass(frozen=True)
+class Budgets:
+    """What an artifact must reach to ship without ``--allow-degraded``."""
+
+    sr_min_psnr_db: float = SR_MIN_PSNR_DB
+    classifier_min_agreement: float = CLASSIFIER_MIN_AGREEMENT
+    classifier_max_accuracy_drop: float = CLASSIFIER_MAX_ACCURACY_DROP
+
+
+def run_artifact(path: Path, format: str, inputs: np.ndarray, precision: str = "fp32") -> tuple[np.ndarray, float]:
     """Run an artifact over N×1×H×W inputs one frame at a time; returns (outputs, median ms/frame)."""
+    if format == "openvino":
+        from echosr_edge.export.openvino_export import run_ir
+
+        return run_ir(path, inputs, precision)
+    if format == "tensorrt":
+        from echosr_edge.export.tensorrt_export import run_engine
+
+        return run_engine(path, inputs)
+    from echosr_edge.runtime.engine import open_engine, run_single
+
     engine = open_engine(path, format)
     run_single(engine, inputs[:1])  # warm-up
     outs, times = [], []
@@ -23,13 +49,35 @@ def run_artifact(path: Path, format: str, inputs: np.ndarray) -> tuple[np.ndarra
         start = time.perf_counter()
         outs.append(run_single(engine, x[None]))
         times.append((time.perf_counter() - start) * 1000.0)
-    return np.concatenate(outs), float(np.median(times))
+    return np.concatenate(outs).astype(np.float32), float(np.median(times))
 
 
-def verify_sr(reference: np.ndarray, outputs: np.ndarray, min_psnr: float = SR_MIN_PSNR_DB) -> dict:
-    """PSNR of an SR artifact's clipped outputs against the FP32 model's, with its budget."""
-    value = mean_psnr(np.clip(reference, 0, 1), np.clip(outputs, 0, 1))
-    return {"metric": "psnr_vs_fp32_db", "value": value, "budget": min_psnr, "passed": bool(value >= min_psnr)}
+def mean_ssim(references: np.ndarray, tests: np.ndarray) -> float:
+    """Mean SSIM over N×1×H×W stacks in [0, 1]."""
+    return float(np.mean([ssim(r[0], t[0]) for r, t in zip(references, tests)]))
+
+
+def verify_sr(
+    reference: np.ndarray, outputs: np.ndarray, hr: np.ndarray | None = None, min_psnr: float = SR_MIN_PSNR_DB
+) -> dict:
+    """PSNR/SSIM of an SR artifact's clipped N×1×H×W outputs against FP32's (and against HR)."""
+    ref, out = np.clip(reference, 0, 1), np.clip(outputs, 0, 1)
+    value = mean_psnr(ref, out)
+    result = {
+        "metric": "psnr_vs_fp32_db",
+        "value": value,
+        "budget": min_psnr,
+        "ssim_vs_fp32": mean_ssim(ref, out),
+    }
+    if hr is not None:
+        result["psnr_vs_hr_db"] = mean_psnr(hr, out)
+        result["psnr_vs_hr_fp32_db"] = mean_psnr(hr, ref)
+        result["ssim_vs_hr"] = mean_ssim(hr, out)
+        result["ssim_vs_hr_fp32"] = mean_ssim(hr, ref)
+    failures = [] if value >= min_psnr else [f"PSNR vs FP32 {value:.2f} dB < {min_psnr:g} dB"]
+    result["failures"] = failures
+    result["passed"] = not failures
+    return result
 
 
 def verify_classifier(
@@ -37,17 +85,40 @@ def verify_classifier(
     logits: np.ndarray,
     labels: np.ndarray | None = None,
     min_agreement: float = CLASSIFIER_MIN_AGREEMENT,
+    max_accuracy_drop: float = CLASSIFIER_MAX_ACCURACY_DROP,
 ) -> dict:
-    """Top-1 agreement with the FP32 model (and accuracy delta when labels are given)."""
+    """Top-1 agreement with the FP32 model, and the accuracy delta when labels are given."""
     ref, got = reference_logits.argmax(1), logits.argmax(1)
-    result = {
-        "metric": "agreement_vs_fp32",
-        "value": float((ref == got).mean()),
-        "budget": min_agreement,
-    }
+    agreement = float((ref == got).mean())
+    result = {"metric": "agreement_vs_fp32", "value": agreement, "budget": min_agreement}
+    failures = [] if agreement >= min_agreement else [f"agreement {agreement:.1%} < {min_agreement:.0%}"]
     if labels is not None:
         result["accuracy_fp32"] = float((ref == labels).mean())
         result["accuracy"] = float((got == labels).mean())
         result["accuracy_delta"] = result["accuracy"] - result["accuracy_fp32"]
-    result["passed"] = bool(result["value"] >= min_agreement)
+        result["max_accuracy_drop"] = max_accuracy_drop
+        if -result["accuracy_delta"] > max_accuracy_drop + 1e-12:
+            failures.append(f"accuracy drop {-result['accuracy_delta'] * 100:.1f} points > {max_accuracy_drop * 100:g}")
+    result["failures"] = failures
+    result["passed"] = not failures
     return result
+
+
+def verify(role: str, reference: np.ndarray, outputs: np.ndarray, budgets: Budgets, hr=None, labels=None) -> dict:
+    """Verify by role ('sr' or 'classifier') against ``budgets``."""
+    if role == "sr":
+        return verify_sr(reference, outputs, hr, budgets.sr_min_psnr_db)
+    return verify_classifier(reference, outputs, labels, budgets.classifier_min_agreement, budgets.classifier_max_accuracy_drop)
+
+
+def summary(role: str, check: dict) -> str:
+    """A short text of a verification result for the export table."""
+    if role == "sr":
+        text = f"PSNR {check['value']:.1f} dB, SSIM {check['ssim_vs_fp32']:.4f}"
+        if "psnr_vs_hr_db" in check:
+            text += f"; vs HR {check['psnr_vs_hr_db']:.2f} dB"
+        return text
+    text = f"agree {check['value']:.1%}"
+    if "accuracy_delta" in check:
+        text += f", acc Δ {check['accuracy_delta'] * 100:+.1f} pt"
+    return text

@@ -1,0 +1,57 @@
+"""A budget failure is reported, never hidden: left out (or kept with --allow-degraded), and said so."""
+
+import json
+
+import pytest
+
+from echosr_edge.bundle.manifest import Manifest
+from echosr_edge.export.verify import Budgets, verify_classifier, verify_sr
+
+
+def _export(tiny_checkpoints, frames, out, **kw):
+    from echosr_edge.export.bundle_writer import ExportConfig, export_bundle
+
+    config = ExportConfig(calibration_count=8, verification_count=4, budgets=Budgets(sr_min_psnr_db=500.0), **kw)
+    return export_bundle({"sr": tiny_checkpoints["sr"]}, frames, frames, out, config)
+
+
+def test_artifact_over_budget_is_left_out_and_reported(tmp_path, tiny_checkpoints, frames):
+    manifest, rows = _export(tiny_checkpoints, frames, tmp_path / "b")
+    assert [r.status for r in rows] == ["over budget (left out)"] * 2
+    assert Manifest.load(tmp_path / "b").model("sr").artifacts == ()
+    assert not list((tmp_path / "b" / "models").iterdir())
+    left = manifest.notes["left_out"]
+    assert [(x["precision"], x["reason"].split(":")[0]) for x in left] == [("fp32", "over budget"), ("int8", "over budget")]
+    assert "< 500 dB" in left[1]["reason"]
+
+
+def test_allow_degraded_keeps_it_marked_as_failed(tmp_path, tiny_checkpoints, frames):
+    _, rows = _export(tiny_checkpoints, frames, tmp_path / "b", allow_degraded=True)
+    assert {r.status for r in rows} == {"degraded (kept)"}
+    art = Manifest.load(tmp_path / "b").model("sr").artifact("onnx", "int8")
+    assert art.verification["passed"] is False and art.verification["failures"]
+    table = json.loads((tmp_path / "b" / "manifest.json").read_text())["notes"]["table"]
+    assert [row["status"] for row in table] == ["degraded (kept)"] * 2
+
+
+def test_sr_check_compares_with_fp32_and_with_hr():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    hr = rng.random((3, 1, 16, 16), dtype=np.float32)
+    ref = np.clip(hr + 0.01, 0, 1)
+    check = verify_sr(ref, ref + 0.02, hr, min_psnr=40.0)
+    assert check["value"] == pytest.approx(20 * np.log10(1 / 0.02), abs=0.5) and not check["passed"]
+    assert check["psnr_vs_hr_db"] < check["psnr_vs_hr_fp32_db"]
+    assert check["failures"] == [f"PSNR vs FP32 {check['value']:.2f} dB < 40 dB"]
+
+
+def test_classifier_check_fails_an_accuracy_drop_beyond_one_point():
+    import numpy as np
+
+    ref = np.eye(2)[[0, 1, 0, 1] * 25]  # 100 frames, FP32 all correct
+    got = ref.copy()
+    got[[0, 1]] = got[[0, 1]][:, ::-1]  # two flipped: 98 % agreement, −2 points
+    check = verify_classifier(ref, got, np.array([0, 1, 0, 1] * 25))
+    assert check["value"] == 0.98 and check["accuracy_delta"] == pytest.approx(-0.02)
+    assert check["failures"] == ["agreement 98.0% < 99%", "accuracy drop 2.0 points > 1"]
