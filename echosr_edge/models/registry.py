@@ -7,11 +7,26 @@ from typing import Callable
 
 from torch import nn
 
+# SR generators (x4 image in, image out); every other entry maps an image to logits.
+SR_ARCHITECTURES: tuple[str, ...] = ("srresnet", "msrresnet")
+
 
 def _srresnet(**kw) -> nn.Module:
     from echosr_edge.models.srresnet import SRResNet
 
     return SRResNet(**kw)
+
+
+def _msrresnet(**kw) -> nn.Module:
+    from echosr_edge.models.msrresnet import MSRResNet
+
+    return MSRResNet(**kw)
+
+
+def _discriminator(**kw) -> nn.Module:
+    from echosr_edge.models.discriminator import Discriminator
+
+    return Discriminator(**kw)
 
 
 def _resnet18(**kw) -> nn.Module:
@@ -22,6 +37,8 @@ def _resnet18(**kw) -> nn.Module:
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "srresnet": _srresnet,
+    "msrresnet": _msrresnet,
+    "srgan_discriminator": _discriminator,
     "resnet18": _resnet18,
 }
 
