@@ -1,71 +1,205 @@
-"""echosr-edge train …: SR and classifier training."""
+"""echosr-edge train …: SRResNet, SRGAN, the classifiers and the quality model.
+
+Every command takes ``--schedule paper|smoke`` for the named settings (train/configs.py);
+options given on the command line win over the schedule. Run under
+``torchrun --nproc_per_node N -m echosr_edge train …`` for data-parallel training.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
 
 def _epoch_line(prefix: str):
     def show(record: dict) -> None:
-        extra = f" train acc {record['train_accuracy']:.3f}" if "train_accuracy" in record else ""
+        extras = [f"{k} {record[k]:.4f}" for k in ("train_accuracy", "d_loss", "val_psnr") if k in record]
+        extra = ("; " + ", ".join(extras)) if extras else ""
         click.echo(f"{prefix} epoch {record['epoch']}: loss {record['loss']:.5f}{extra} ({record['seconds']:.1f} s)", err=True)
 
     return show
 
 
+def _schedule_part(schedule: str | None, part: str, fallback):
+    if schedule is None:
+        return fallback
+    from echosr_edge.train.configs import get_schedule
+
+    return getattr(get_schedule(schedule), part)
+
+
+def _override(config, **given):
+    return replace(config, **{k: v for k, v in given.items() if v is not None})
+
+
+def _report(result, info) -> None:
+    if info.is_main:
+        payload = {"checkpoint": str(result.checkpoint), "metrics": str(result.metrics_path), **result.evaluation}
+        click.echo(json.dumps(payload, indent=2, default=str))
+
+
+def _common(fn):
+    """Options every trainer shares."""
+    options = [
+        click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path)),
+        click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                     help="Checkpoint to write (the training state and metrics go beside it)."),
+        click.option("--schedule", type=click.Choice(["paper", "smoke"]), help="Named settings to start from."),
+        click.option("--epochs", type=click.IntRange(min=1)),
+        click.option("--batch", type=click.IntRange(min=1), help="Global batch (shared by torchrun processes)."),
+        click.option("--lr", type=float, help="Adam learning rate."),
+        click.option("--seed", type=int),
+        click.option("--device", help="auto (CUDA when present), cpu or cuda."),
+        click.option("--amp/--no-amp", default=None, help="Mixed precision on CUDA (default on)."),
+        click.option("--resume", is_flag=True, help="Continue from the training state beside --out, if there is one."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _sr_options(fn):
+    options = [
+        click.option("--hr-size", type=click.Choice(["64", "128", "256", "512"]), help="HR frame size."),
+        click.option("--patch", type=click.IntRange(min=4), help="LR patch size (HR = 4x)."),
+        click.option("--patches-per-frame", type=click.IntRange(min=1)),
+        click.option("--arch", type=click.Choice(["srresnet", "msrresnet"]), help="Generator (default srresnet)."),
+        click.option("--blocks", type=click.IntRange(min=1), help="Residual blocks (paper 16)."),
+        click.option("--features", type=click.IntRange(min=1), help="Channels (paper 64)."),
+        click.option("--init", type=click.Choice(["random", "interpolation"]), help="Start without pretrained weights."),
+        click.option("--lr-schedule", type=click.Choice(["constant", "cosine"])),
+        click.option("--pretrained", type=_FILE, help="SRResNet/SRGAN weights file (BasicSR, common re-implementations, ours)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _sr_config(base, pretrained: Path | None, arch: str | None, blocks: int | None, features: int | None, hr_size, **given):
+    if pretrained is not None:
+        from echosr_edge.models.pretrained import read_pretrained_sr
+
+        found = read_pretrained_sr(pretrained)
+        arch = arch or found.arch
+        blocks = blocks or found.config["blocks"]
+        features = features or found.config["features"]
+    return _override(base, pretrained=pretrained, arch=arch, blocks=blocks, features=features,
+                     hr_size=int(hr_size) if hr_size else None, **given)
+
+
 @click.group("train")
 def command() -> None:
-    """Train the SR model and the classifiers (needs the 'train' extra)."""
+    """Train the SR models, the classifiers and the quality model (needs the 'train' extra)."""
 
 
 @command.command("sr")
-@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to write.")
-@click.option("--hr-size", default=256, show_default=True, type=click.Choice(["64", "128", "256", "512"]), help="HR frame size.")
-@click.option("--epochs", default=2, show_default=True, type=click.IntRange(min=1))
-@click.option("--batch", default=16, show_default=True, type=click.IntRange(min=1))
-@click.option("--lr", default=1e-4, show_default=True, type=float, help="Adam learning rate.")
-@click.option("--patch", default=24, show_default=True, type=click.IntRange(min=4), help="LR patch size.")
-@click.option("--blocks", default=16, show_default=True, type=click.IntRange(min=1), help="Residual blocks.")
-@click.option("--features", default=64, show_default=True, type=click.IntRange(min=1), help="Channels.")
-@click.option("--seed", default=0, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
-def sr(root: Path, out: Path, hr_size: str, epochs: int, batch: int, lr: float, patch: int, blocks: int, features: int, seed: int, device: str) -> None:
-    """Train SRResNet (x4, MSE) on good-quality frames of ROOT."""
+@_common
+@_sr_options
+def sr(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, hr_size, patch, patches_per_frame,
+       arch, blocks, features, init, lr_schedule, pretrained) -> None:
+    """Train SRResNet (x4, MSE) on the good-quality frames of ROOT's training patients."""
+    from echosr_edge.train.distributed import distributed_from_env
     from echosr_edge.train.jobs import sr_job
     from echosr_edge.train.sr import SRTrainConfig
 
-    config = SRTrainConfig(
-        hr_size=int(hr_size), epochs=epochs, batch=batch, lr=lr, patch_lr=patch, blocks=blocks, features=features, seed=seed, device=device
-    )
-    result = sr_job(root, out, config, on_epoch=_epoch_line("sr"))
-    click.echo(json.dumps({"checkpoint": str(result.checkpoint), **result.evaluation}, indent=2))
+    base = _schedule_part(schedule, "sr", SRTrainConfig())
+    config = _sr_config(base, pretrained, arch, blocks, features, hr_size, epochs=epochs, batch=batch, lr=lr,
+                        seed=seed, device=device, amp=amp, patch_lr=patch, patches_per_frame=patches_per_frame,
+                        init=init, lr_schedule=lr_schedule)
+    with distributed_from_env(config.device) as info:
+        result = sr_job(root, out, config, on_epoch=_epoch_line("sr"), resume=resume)
+        _report(result, info)
 
 
-@command.command("classifier")
-@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to write.")
-@click.option("--task", default="view", show_default=True, type=click.Choice(["view", "phase", "quality"]))
-@click.option("--input-size", default=224, show_default=True, type=click.IntRange(min=32))
-@click.option("--hr-size", default=256, show_default=True, type=click.IntRange(min=32), help="HR size of the pipeline that feeds it.")
-@click.option("--epochs", default=10, show_default=True, type=click.IntRange(min=1))
-@click.option("--batch", default=16, show_default=True, type=click.IntRange(min=1))
-@click.option("--lr", default=1e-4, show_default=True, type=float)
-@click.option("--imagenet-weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="torchvision resnet18-*.pth file.")
-@click.option("--seed", default=0, show_default=True)
-@click.option("--device", default="auto", show_default=True)
-def classifier(root: Path, out: Path, task: str, input_size: int, hr_size: int, epochs: int, batch: int, lr: float, imagenet_weights: Path | None, seed: int, device: str) -> None:
-    """Train a ResNet-18 classifier for TASK on ROOT (patient-level split)."""
+@command.command("srgan")
+@_common
+@_sr_options
+@click.option("--vgg-weights", type=_FILE, help="torchvision vgg19-*.pth for the VGG content loss; without it: MSE.")
+@click.option("--adversarial-weight", type=float, help="Weight of the adversarial loss (paper 1e-3).")
+def srgan(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, hr_size, patch, patches_per_frame,
+          arch, blocks, features, init, lr_schedule, pretrained, vgg_weights, adversarial_weight) -> None:
+    """Train SRGAN (content + 1e-3 x adversarial) on the good-quality frames of ROOT.
+
+    Ledig et al. start SRGAN from the trained SRResNet: pass its checkpoint as --pretrained.
+    """
+    from echosr_edge.train.distributed import distributed_from_env
+    from echosr_edge.train.gan import SRGANTrainConfig
+    from echosr_edge.train.jobs import srgan_job
+
+    if vgg_weights is None:
+        click.echo("note: no --vgg-weights given; the SRGAN content loss falls back to pixel MSE (SRGAN-MSE)", err=True)
+    base = _schedule_part(schedule, "srgan", SRGANTrainConfig())
+    config = _sr_config(base, pretrained, arch, blocks, features, hr_size, epochs=epochs, batch=batch, lr=lr,
+                        seed=seed, device=device, amp=amp, patch_lr=patch, patches_per_frame=patches_per_frame,
+                        init=init, lr_schedule=lr_schedule, vgg_weights=vgg_weights,
+                        adversarial_weight=adversarial_weight)
+    with distributed_from_env(config.device) as info:
+        result = srgan_job(root, out, config, on_epoch=_epoch_line("srgan"), resume=resume)
+        _report(result, info)
+
+
+def _classifier_options(fn):
+    options = [
+        click.option("--input-size", type=click.IntRange(min=32)),
+        click.option("--hr-size", type=click.IntRange(min=32), help="HR size of the pipeline that feeds it."),
+        click.option("--imagenet-weights", type=_FILE, help="torchvision resnet18-*.pth file."),
+        click.option("--balanced/--unbalanced", default=None, help="Inverse-frequency class weights in the loss."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run_classifier(part: str, task: str, root, out, schedule, hr_size, imagenet_weights, resume, **given) -> None:
     from echosr_edge.train.classifier import ClassifierTrainConfig
+    from echosr_edge.train.distributed import distributed_from_env
     from echosr_edge.train.jobs import classifier_job
 
     if imagenet_weights is None:
         click.echo("note: no --imagenet-weights given; the classifier starts from random weights", err=True)
-    config = ClassifierTrainConfig(
-        task=task, input_size=input_size, epochs=epochs, batch=batch, lr=lr, seed=seed, device=device, imagenet_weights=imagenet_weights
-    )
-    result = classifier_job(root, out, config, hr_size=hr_size, on_epoch=_epoch_line(task))
-    click.echo(json.dumps({"checkpoint": str(result.checkpoint), **result.evaluation}, indent=2))
+    base = _schedule_part(schedule, part, ClassifierTrainConfig(task=task, balanced=task == "quality"))
+    config = _override(base, task=task, imagenet_weights=imagenet_weights, **given)
+    hr = hr_size or _schedule_part(schedule, "hr_size", 256)
+    with distributed_from_env(config.device) as info:
+        result = classifier_job(root, out, config, hr_size=hr, on_epoch=_epoch_line(task), resume=resume)
+        _report(result, info)
+
+
+@command.command("classifier")
+@_common
+@_classifier_options
+@click.option("--task", default="view", show_default=True, type=click.Choice(["view", "phase", "quality"]))
+def classifier(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, input_size, hr_size,
+               imagenet_weights, balanced, task) -> None:
+    """Train a ResNet-18 classifier for TASK on ROOT (patient-level split)."""
+    _run_classifier("quality" if task == "quality" else "classifier", task, root, out, schedule, hr_size,
+                    imagenet_weights, resume, epochs=epochs, batch=batch, lr=lr, seed=seed, device=device, amp=amp,
+                    input_size=input_size, balanced=balanced)
+
+
+@command.command("quality")
+@_common
+@_classifier_options
+def quality(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, input_size, hr_size,
+            imagenet_weights, balanced) -> None:
+    """Train the image-quality model (good / medium / poor) that gates enhancement at the bedside."""
+    _run_classifier("quality", "quality", root, out, schedule, hr_size, imagenet_weights, resume, epochs=epochs,
+                    batch=batch, lr=lr, seed=seed, device=device, amp=amp, input_size=input_size, balanced=balanced)
+
+
+@command.command("schedules")
+def schedules() -> None:
+    """List the named training schedules and their settings."""
+    from echosr_edge.train.common import plain_config
+    from echosr_edge.train.configs import SCHEDULES
+
+    for s in SCHEDULES.values():
+        click.echo(f"{s.name}: {s.description}")
+        for part in ("sr", "srgan", "classifier", "quality"):
+            values = {k: v for k, v in plain_config(getattr(s, part)).items() if v is not None}
+            click.echo(f"  {part}: {json.dumps(values)}")

@@ -1,1 +1,2 @@
-"""Model architectures (torch): SRResNet, ResNet-18 classifier, checkpoint I/O."""
+"""Model architectures (torch): SRResNet, MSRResNet, the SRGAN discriminator and losses, ResNet-18,
+checkpoint I/O and import of public pretrained weights."""

@@ -7,11 +7,27 @@ from typing import Callable
 
 from torch import nn
 
+# SR generators (x4 image in, image out); every other entry maps an image to logits.
+# Architectures that map a 1-channel LR frame to a ×scale SR frame (teachers and students).
+SR_ARCHITECTURES: tuple[str, ...] = ("srresnet", "msrresnet", "rfdn", "espcn")
+
 
 def _srresnet(**kw) -> nn.Module:
     from echosr_edge.models.srresnet import SRResNet
 
     return SRResNet(**kw)
+
+
+def _msrresnet(**kw) -> nn.Module:
+    from echosr_edge.models.msrresnet import MSRResNet
+
+    return MSRResNet(**kw)
+
+
+def _discriminator(**kw) -> nn.Module:
+    from echosr_edge.models.discriminator import Discriminator
+
+    return Discriminator(**kw)
 
 
 def _resnet18(**kw) -> nn.Module:
@@ -34,13 +50,12 @@ def _rfdn(**kw) -> nn.Module:
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "srresnet": _srresnet,
+    "msrresnet": _msrresnet,
+    "srgan_discriminator": _discriminator,
     "resnet18": _resnet18,
     "espcn": _espcn,
     "rfdn": _rfdn,
 }
-
-# Architectures that map a 1-channel LR frame to a ×scale SR frame (teachers and students).
-SR_ARCHITECTURES = ("srresnet", "rfdn", "espcn")
 
 
 def build_model(arch: str, **config) -> nn.Module:

@@ -39,7 +39,11 @@ class Upsample2x(nn.Module):
 class SRResNet(nn.Module):
     """Ledig et al. 2017, generator of SRGAN. ×4 by two PixelShuffle(2) stages.
 
-    Input N×C×h×w in [0, 1]; output N×C×(scale·h)×(scale·w), unclamped.
+    As in the paper's Fig. 4: 9×9 conv + PReLU; B residual blocks (3×3 conv, BN, PReLU, 3×3
+    conv, BN, skip); 3×3 conv + BN and a skip from the head; per ×2 stage a 3×3 conv to 4×
+    channels, PixelShuffle(2), PReLU; a 9×9 conv to the output channels. The paper's sizes are
+    64 channels and 16 blocks. Input N×C×h×w in [0, 1]; output N×C×(scale·h)×(scale·w),
+    unclamped (callers clip to [0, 1]).
     """
 
     def __init__(self, in_channels: int = 1, features: int = 64, blocks: int = 16, scale: int = 4):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,14 +11,30 @@ import torch
 
 from echosr_edge.data.preprocess import as_batch, resize_unit
 from echosr_edge.data.records import TASK_LABELS, Frame
-from echosr_edge.train.common import EpochCallback, pick_device, predict_batches, seed_everything
+from echosr_edge.train.common import (
+    EpochCallback,
+    autocast,
+    grad_scaler,
+    pick_device,
+    plain_config,
+    predict_batches,
+    seed_everything,
+    uses_amp,
+)
+from echosr_edge.train.distributed import dist_info, mean_across, shard, wrap
+from echosr_edge.train.loop import Checkpointing, TrainParts, fit
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ClassifierTrainConfig:
-    """Classifier settings; the paper's: batch 16, 10 epochs, Adam 1e-4, cross-entropy."""
+    """Classifier settings; the paper's: batch 16, 10 epochs, Adam 1e-4, cross-entropy.
+
+    ``balanced``: weight the cross-entropy by inverse class frequency (off in the paper, whose
+    view/phase subsets are balanced by construction; on for the quality model, where poor
+    frames are a minority and are the class the enhance-when-needed gate must not miss).
+    """
 
     task: str = "view"
     input_size: int = 224
@@ -29,6 +44,12 @@ class ClassifierTrainConfig:
     seed: int = 0
     device: str = "auto"
     imagenet_weights: Path | None = None
+    balanced: bool = False
+    amp: bool = True
+
+    def __post_init__(self) -> None:
+        if self.task not in TASK_LABELS:
+            raise ValueError(f"unknown task {self.task!r}; tasks: {', '.join(TASK_LABELS)}")
 
 
 def make_inputs(frames: list[Frame], task: str, input_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -39,61 +60,93 @@ def make_inputs(frames: list[Frame], task: str, input_size: int) -> tuple[np.nda
     return x, y
 
 
+def class_weights(y: np.ndarray, classes: int) -> np.ndarray:
+    """Inverse-frequency weights, mean 1 over the classes present (absent classes get 0)."""
+    counts = np.bincount(y, minlength=classes).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
+    return weights.astype(np.float32)
+
+
 def train_classifier(
-    frames: list[Frame], config: ClassifierTrainConfig, on_epoch: EpochCallback | None = None
+    frames: list[Frame],
+    config: ClassifierTrainConfig,
+    on_epoch: EpochCallback | None = None,
+    *,
+    checkpointing: Checkpointing | None = None,
 ) -> tuple[torch.nn.Module, list[dict]]:
-    """Train a ResNet-18 on ``frames`` for ``config.task``; returns (model, history)."""
+    """Train a ResNet-18 on ``frames`` for ``config.task``; returns (model on CPU, history)."""
     from echosr_edge.models.classifier import ResNet18Classifier
 
     if not frames:
         raise ValueError("no frames to train the classifier on")
+    info = dist_info()
     seed_everything(config.seed)
-    device = pick_device(config.device)
+    device = pick_device(config.device, info.local_rank)
+    amp = uses_amp(device, config.amp)
+    classes = len(TASK_LABELS[config.task])
     x, y = make_inputs(frames, config.task, config.input_size)
-    model = ResNet18Classifier(num_classes=len(TASK_LABELS[config.task]))
+    model = ResNet18Classifier(num_classes=classes)
     if config.imagenet_weights:
         model.load_imagenet(config.imagenet_weights)
     else:
         log.warning("no ImageNet weights given: the classifier starts from random initialisation")
     model.to(device)
+    net = wrap(model, device, info)
+    weight = torch.from_numpy(class_weights(y, classes)).to(device) if config.balanced else None
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scaler = grad_scaler(device, amp)
     rng = np.random.default_rng(config.seed)
-    history = []
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        start = time.perf_counter()
+
+    def run_epoch(epoch: int) -> dict:
+        net.train()
         order = rng.permutation(len(x))
-        losses, correct = [], 0
+        losses, correct, seen = [], 0, 0
         for i in range(0, len(order), config.batch):
-            idx = order[i : i + config.batch]
+            idx = shard(order[i : i + config.batch], info)
+            if len(idx) == 0:
+                continue
             xb, yb = torch.from_numpy(x[idx]).to(device), torch.from_numpy(y[idx]).to(device)
-            logits = model(xb)
-            loss = torch.nn.functional.cross_entropy(logits, yb)
+            with autocast(device, amp):
+                logits = net(xb).float()
+                loss = torch.nn.functional.cross_entropy(logits, yb, weight=weight)
             optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimiser)
+            scaler.update()
             losses.append(loss.item())
             correct += int((logits.argmax(1) == yb).sum())
+            seen += len(idx)
         record = {
-            "epoch": epoch,
-            "loss": float(np.mean(losses)),
-            "train_accuracy": correct / len(x),
-            "seconds": time.perf_counter() - start,
+            "loss": mean_across(float(np.mean(losses)), info),
+            "train_accuracy": mean_across(correct / max(seen, 1), info),
         }
-        history.append(record)
         log.info("%s epoch %d loss %.4f acc %.3f", config.task, epoch, record["loss"], record["train_accuracy"])
-        if on_epoch:
-            on_epoch(record)
+        return record
+
+    parts = TrainParts({"classifier": net}, {"classifier": optimiser}, {"classifier": scaler}, rng,
+                       plain_config(config), info)
+    history = fit(parts, config.epochs, run_epoch, checkpointing, on_epoch)
     return model.cpu().eval(), history
 
 
 def evaluate_classifier(model: torch.nn.Module, frames: list[Frame], task: str, input_size: int) -> dict:
-    """Accuracy of ``model`` on ``frames`` overall and per quality tier."""
+    """Accuracy of ``model`` on ``frames`` overall, per quality tier, per class, and the confusion matrix.
+
+    ``confusion[i][j]`` counts frames of class i predicted as class j (classes in TASK_LABELS order).
+    """
+    labels = TASK_LABELS[task]
     x, y = make_inputs(frames, task, input_size)
-    pred = predict_batches(model, x).argmax(1)
+    pred = predict_batches(model, x).argmax(1) if len(x) else np.empty((0,), np.int64)
     result = {"frames": len(frames), "accuracy": float((pred == y).mean()) if len(y) else float("nan")}
     for tier in ("good", "medium", "poor"):
         mask = np.array([f.quality == tier for f in frames])
         if mask.any():
             result[f"accuracy_{tier}"] = float((pred[mask] == y[mask]).mean())
+    confusion = np.zeros((len(labels), len(labels)), dtype=int)
+    np.add.at(confusion, (y, pred), 1)
+    result["labels"] = list(labels)
+    result["confusion"] = confusion.tolist()
+    result["recall"] = {
+        label: float(confusion[i, i] / confusion[i].sum()) for i, label in enumerate(labels) if confusion[i].sum()
+    }
     return result

@@ -1,9 +1,17 @@
-"""Training jobs: read a CAMUS tree, split by patient, train, evaluate, save a checkpoint."""
+"""Training jobs: train on given frames, evaluate on held-out frames, save a checkpoint.
+
+``run_sr`` / ``run_srgan`` / ``run_classifier`` take explicit frame lists (what the experiments
+runner calls with its task sets and splits); ``sr_job`` / ``srgan_job`` / ``classifier_job`` /
+``quality_job`` read a CAMUS tree and split it by patient first. Beside ``out`` go
+``out.state.pt`` (the per-epoch training state that ``resume`` continues from) and
+``out.metrics.jsonl`` (one JSON line per epoch). Under torchrun only rank 0 evaluates and
+writes; the other ranks return an empty evaluation.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from echosr_edge.data.camus import read_camus
@@ -11,7 +19,10 @@ from echosr_edge.data.records import TASK_LABELS, Frame
 from echosr_edge.data.splits import split_patients
 from echosr_edge.models.checkpoint import save_checkpoint
 from echosr_edge.train.classifier import ClassifierTrainConfig, evaluate_classifier, train_classifier
-from echosr_edge.train.common import EpochCallback
+from echosr_edge.train.common import EpochCallback, plain_config
+from echosr_edge.train.distributed import dist_info
+from echosr_edge.train.gan import SRGANTrainConfig, train_srgan
+from echosr_edge.train.loop import Checkpointing
 from echosr_edge.train.sr import SRTrainConfig, evaluate_sr, train_sr
 
 
@@ -22,6 +33,7 @@ class JobResult:
     checkpoint: Path
     metrics_path: Path
     evaluation: dict
+    state_path: Path | None = None
 
 
 def load_split(root: Path, test_fraction: float, seed: int) -> tuple[list[Frame], list[Frame]]:
@@ -32,54 +44,88 @@ def load_split(root: Path, test_fraction: float, seed: int) -> tuple[list[Frame]
     return split_patients(frames, test_fraction, seed)
 
 
-def _metrics_writer(path: Path, forward: EpochCallback | None) -> EpochCallback:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("")
-
-    def write(record: dict) -> None:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record) + "\n")
-        if forward:
-            forward(record)
-
-    return write
+def frames_digest(frames: list[Frame]) -> str:
+    """sha256 of the sorted frame keys: which frames a model saw, in 64 characters."""
+    return hashlib.sha256("\n".join(sorted(f.key for f in frames)).encode()).hexdigest()
 
 
-def sr_job(
-    root: Path, out: Path, config: SRTrainConfig, test_fraction: float = 0.2, on_epoch: EpochCallback | None = None
-) -> JobResult:
-    """Train SRResNet on the good frames of the training patients; evaluate on held-out good frames."""
-    train, test = load_split(root, test_fraction, config.seed)
-    good_train = [f for f in train if f.quality == "good"]
-    good_test = [f for f in test if f.quality == "good"] or test
-    metrics_path = Path(out).with_suffix(".metrics.jsonl")
-    model, history = train_sr(good_train, config, _metrics_writer(metrics_path, on_epoch))
-    evaluation = evaluate_sr(model, good_test, config.hr_size, config.scale)
-    meta = {
-        "role": "sr",
-        "hr_size": config.hr_size,
-        "scale": config.scale,
-        "train_config": {k: v for k, v in asdict(config).items()},
-        "evaluation": evaluation,
-        "split": "patient",
+def _data_meta(train: list[Frame], test: list[Frame], split: str) -> dict:
+    return {
+        "split": split,
+        "train_frames": len(train),
+        "train_frames_sha256": frames_digest(train),
+        "test_frames": len(test),
+        "test_frames_sha256": frames_digest(test),
     }
+
+
+def _sr_checkpoint(out: Path, model, config: SRTrainConfig, files: Checkpointing, evaluation: dict, meta: dict) -> JobResult:
     arch_config = {"features": config.features, "blocks": config.blocks, "scale": config.scale}
-    ckpt = save_checkpoint(out, model, "srresnet", arch_config, meta)
-    return JobResult(ckpt, metrics_path, evaluation)
+    meta = {"role": "sr", "hr_size": config.hr_size, "scale": config.scale, "evaluation": evaluation, **meta}
+    ckpt = save_checkpoint(out, model, config.arch, arch_config, meta)
+    return JobResult(ckpt, files.metrics_path, evaluation, files.state_path)
 
 
-def classifier_job(
-    root: Path,
+def run_sr(
+    train: list[Frame],
+    test: list[Frame],
+    out: Path,
+    config: SRTrainConfig,
+    on_epoch: EpochCallback | None = None,
+    *,
+    resume: bool = False,
+    split: str = "patient",
+    validation: list[Frame] | None = None,
+) -> JobResult:
+    """Train SRResNet (MSE) on ``train`` (good frames); evaluate PSNR/SSIM against bicubic on ``test``."""
+    files = Checkpointing.beside(out, resume)
+    model, history = train_sr(train, config, on_epoch, checkpointing=files, validation=validation)
+    if not dist_info().is_main:
+        return JobResult(Path(out), files.metrics_path, {}, files.state_path)
+    evaluation = evaluate_sr(model, test, config.hr_size, config.scale)
+    meta = {"model": "srresnet", "loss": "mse", "train_config": plain_config(config), "epochs_run": len(history),
+            **_data_meta(train, test, split)}
+    return _sr_checkpoint(out, model, config, files, evaluation, meta)
+
+
+def run_srgan(
+    train: list[Frame],
+    test: list[Frame],
+    out: Path,
+    config: SRGANTrainConfig,
+    on_epoch: EpochCallback | None = None,
+    *,
+    resume: bool = False,
+    split: str = "patient",
+    validation: list[Frame] | None = None,
+) -> JobResult:
+    """Train SRGAN on ``train`` (good frames); evaluate its generator against bicubic on ``test``."""
+    files = Checkpointing.beside(out, resume)
+    model, history, losses = train_srgan(train, config, on_epoch, checkpointing=files, validation=validation)
+    if not dist_info().is_main:
+        return JobResult(Path(out), files.metrics_path, {}, files.state_path)
+    evaluation = evaluate_sr(model, test, config.hr_size, config.scale)
+    meta = {"model": "srgan", **losses, "train_config": plain_config(config), "epochs_run": len(history),
+            **_data_meta(train, test, split)}
+    return _sr_checkpoint(out, model, config, files, evaluation, meta)
+
+
+def run_classifier(
+    train: list[Frame],
+    test: list[Frame],
     out: Path,
     config: ClassifierTrainConfig,
     hr_size: int,
-    test_fraction: float = 0.2,
     on_epoch: EpochCallback | None = None,
+    *,
+    resume: bool = False,
+    split: str = "patient",
 ) -> JobResult:
-    """Train a ResNet-18 for ``config.task`` on the training patients; evaluate on held-out patients."""
-    train, test = load_split(root, test_fraction, config.seed)
-    metrics_path = Path(out).with_suffix(".metrics.jsonl")
-    model, history = train_classifier(train, config, _metrics_writer(metrics_path, on_epoch))
+    """Train a ResNet-18 for ``config.task`` on ``train``; evaluate on ``test``."""
+    files = Checkpointing.beside(out, resume)
+    model, history = train_classifier(train, config, on_epoch, checkpointing=files)
+    if not dist_info().is_main:
+        return JobResult(Path(out), files.metrics_path, {}, files.state_path)
     evaluation = evaluate_classifier(model, test, config.task, config.input_size)
     meta = {
         "role": "classifier",
@@ -89,8 +135,74 @@ def classifier_job(
         "hr_size": hr_size,
         "imagenet_weights": str(config.imagenet_weights) if config.imagenet_weights else None,
         "evaluation": evaluation,
-        "split": "patient",
+        "train_config": plain_config(config),
+        "epochs_run": len(history),
+        **_data_meta(train, test, split),
     }
-    arch_config = {"num_classes": len(TASK_LABELS[config.task])}
-    ckpt = save_checkpoint(out, model, "resnet18", arch_config, meta)
-    return JobResult(ckpt, metrics_path, evaluation)
+    if config.task == "quality":
+        meta["purpose"] = "image-quality gate: enhance frames predicted 'poor' (or 'medium') before classifying"
+    ckpt = save_checkpoint(out, model, "resnet18", {"num_classes": len(TASK_LABELS[config.task])}, meta)
+    return JobResult(ckpt, files.metrics_path, evaluation, files.state_path)
+
+
+def _good(frames: list[Frame]) -> list[Frame]:
+    return [f for f in frames if f.quality == "good"]
+
+
+def sr_job(
+    root: Path,
+    out: Path,
+    config: SRTrainConfig,
+    test_fraction: float = 0.2,
+    on_epoch: EpochCallback | None = None,
+    *,
+    resume: bool = False,
+) -> JobResult:
+    """Train SRResNet on the good frames of the training patients; evaluate on held-out good frames."""
+    train, test = load_split(root, test_fraction, config.seed)
+    return run_sr(_good(train), _good(test) or test, out, config, on_epoch, resume=resume, split="patient")
+
+
+def srgan_job(
+    root: Path,
+    out: Path,
+    config: SRGANTrainConfig,
+    test_fraction: float = 0.2,
+    on_epoch: EpochCallback | None = None,
+    *,
+    resume: bool = False,
+) -> JobResult:
+    """Train SRGAN on the good frames of the training patients; evaluate on held-out good frames."""
+    train, test = load_split(root, test_fraction, config.seed)
+    return run_srgan(_good(train), _good(test) or test, out, config, on_epoch, resume=resume, split="patient")
+
+
+def classifier_job(
+    root: Path,
+    out: Path,
+    config: ClassifierTrainConfig,
+    hr_size: int,
+    test_fraction: float = 0.2,
+    on_epoch: EpochCallback | None = None,
+    *,
+    resume: bool = False,
+) -> JobResult:
+    """Train a ResNet-18 for ``config.task`` on the training patients; evaluate on held-out patients."""
+    train, test = load_split(root, test_fraction, config.seed)
+    return run_classifier(train, test, out, config, hr_size, on_epoch, resume=resume, split="patient")
+
+
+def quality_job(
+    root: Path,
+    out: Path,
+    config: ClassifierTrainConfig,
+    hr_size: int,
+    test_fraction: float = 0.2,
+    on_epoch: EpochCallback | None = None,
+    *,
+    resume: bool = False,
+) -> JobResult:
+    """The quality model (good / medium / poor) for the enhance-when-needed gate, on all frames of ROOT."""
+    if config.task != "quality":
+        raise ValueError(f"the quality model is trained on task 'quality', not {config.task!r}")
+    return classifier_job(root, out, config, hr_size, test_fraction, on_epoch, resume=resume)

@@ -1,0 +1,35 @@
+"""The named schedules: "paper" is the study's, "smoke" keeps its architectures."""
+
+import pytest
+
+pytest.importorskip("torch", reason="training needs the 'train' extra (torch)")
+
+from echosr_edge.train.configs import SCHEDULES, get_schedule  # noqa: E402
+
+
+def test_paper_schedule_is_the_studys():
+    paper = get_schedule("paper")
+    assert (paper.sr.epochs, paper.srgan.epochs, paper.classifier.epochs) == (4000, 8000, 10)
+    for config in (paper.sr, paper.srgan, paper.classifier):
+        assert config.batch == 16 and config.lr == 1e-4
+    assert paper.srgan.adversarial_weight == 1e-3
+    assert paper.sr.lr_schedule == "constant" and paper.sr.init == "random"
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_every_schedule_trains_the_papers_architectures(name):
+    schedule = get_schedule(name)
+    for config in (schedule.sr, schedule.srgan):
+        assert (config.arch, config.features, config.blocks, config.scale) == ("srresnet", 64, 16, 4)
+        assert config.hr_size == schedule.hr_size
+    assert schedule.quality.task == "quality" and schedule.quality.balanced
+
+
+def test_with_seed_reseeds_every_trainer():
+    seeded = get_schedule("smoke").with_seed(7)
+    assert {seeded.sr.seed, seeded.srgan.seed, seeded.classifier.seed, seeded.quality.seed} == {7}
+
+
+def test_an_unknown_schedule_suggests_the_closest():
+    with pytest.raises(ValueError, match="Did you mean 'smoke'"):
+        get_schedule("smok")
