@@ -203,3 +203,36 @@ def schedules() -> None:
         for part in ("sr", "srgan", "classifier", "quality"):
             values = {k: v for k, v in plain_config(getattr(s, part)).items() if v is not None}
             click.echo(f"  {part}: {json.dumps(values)}")
+
+
+@command.command("experiments")
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--config", "schedule", default="smoke", show_default=True, type=click.Choice(["smoke", "paper"]),
+              help="smoke: the whole grid in minutes on a CPU; paper: the study's schedule (GPU).")
+@click.option("--out", default="experiments", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seeds", type=click.IntRange(min=1), help="Number of seeds (default: the schedule's; paper 5).")
+@click.option("--unit", default="patient", show_default=True, type=click.Choice(["patient", "frame"]),
+              help="Split by patient (honest default) or by frame (the paper's).")
+@click.option("--sr-data", default="held-out", show_default=True, type=click.Choice(["held-out", "all"]),
+              help="SR fine-tuning frames: good frames of patients in no test split, or all good frames (the paper's).")
+@click.option("--sr-models", default="srresnet,srgan", show_default=True, help="Comma list of srresnet, srgan.")
+@click.option("--imagenet-weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="torchvision resnet18-*.pth file.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+def experiments(root, schedule, out, seeds, unit, sr_data, sr_models, imagenet_weights, device) -> None:
+    """Reproduce the study's grid on ROOT: Table 1, Table 2, Fig. 4 a–d, SR PSNR/SSIM, with 95% CIs."""
+    from echosr_edge.train.experiment_config import get_config
+    from echosr_edge.train.experiment_report import write_report
+    from echosr_edge.train.experiments import run_experiments
+
+    kinds = tuple(k.strip() for k in sr_models.split(",") if k.strip())
+    if not kinds or any(k not in ("srresnet", "srgan") for k in kinds):
+        raise click.BadParameter("use srresnet and/or srgan", param_hint="--sr-models")
+    if imagenet_weights is None:
+        click.echo("note: no --imagenet-weights given; classifiers start from random weights", err=True)
+    config = get_config(
+        schedule, seeds=tuple(range(seeds)) if seeds else None, unit=unit, sr_data=sr_data, sr_models=kinds,
+        imagenet_weights=imagenet_weights, device=device,
+    )
+    results = run_experiments(root, out, config, progress=lambda msg: click.echo(msg, err=True))
+    report = write_report(results, out)
+    click.echo(f"results: {out / 'results.json'}\nreport:  {report}\nfigures: {out}/table2_*.png, {out}/fig4.png")

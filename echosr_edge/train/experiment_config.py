@@ -1,73 +1,100 @@
-"""Settings of the study's experiment grid: the paper's schedule and a CPU smoke schedule."""
+"""Settings of the study's experiment grid: a training schedule (train/configs.py) plus the protocol."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+from echosr_edge.train.configs import TrainingSchedule, get_schedule
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """One experiment grid: data protocol, SR schedule, classifier schedule, seeds.
+    """One experiment grid: the trainers' schedule and the data protocol.
 
     Defaults follow shared/PAPER.md's reading of the protocol: patient-level 80/20 split, task
     sets sized by the poor tier, SR fine-tuned on good frames of patients that are in no test
     split, enhanced(x) = SR(bicubic ↓4(x)) at the HR size.
     """
 
-    name: str
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    schedule: TrainingSchedule
+    seeds: tuple[int, ...]
     unit: str = "patient"  # or "frame" (the paper's)
     test_fraction: float = 0.2
     sr_data: str = "held-out"  # or "all" (the paper's: every good frame)
     sr_models: tuple[str, ...] = ("srresnet", "srgan")
-    hr_size: int = 256
-    scale: int = 4
-    classifier_size: int = 224
-    classifier_epochs: int = 10
-    classifier_batch: int = 16
-    classifier_lr: float = 1e-4
-    sr_epochs: int = 4000
-    sr_lr: float = 1e-4
-    sr_batch: int = 16
-    sr_patch_lr: int = 24
-    sr_patches_per_frame: int = 1
-    gan_epochs: int = 8000
-    sr_blocks: int = 16
-    sr_features: int = 64
     imagenet_weights: Path | None = None
     device: str = "auto"
-    extra: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.schedule.name
+
+    @property
+    def hr_size(self) -> int:
+        return self.schedule.sr.hr_size
+
+    @property
+    def scale(self) -> int:
+        return self.schedule.sr.scale
+
+    @property
+    def classifier_size(self) -> int:
+        return self.schedule.classifier.input_size
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["name"] = self.name
+        d["hr_size"], d["scale"], d["classifier_size"] = self.hr_size, self.scale, self.classifier_size
         d["imagenet_weights"] = str(self.imagenet_weights) if self.imagenet_weights else None
-        return d
+        return _plain(d)
 
 
-PAPER = ExperimentConfig(name="paper")
-
-# Whole grid (Table 2 for both tasks, Fig. 4 a–d, both SR models, 5 seeds) in minutes on 2 CPU
-# cores: small frames, few epochs, higher learning rates. The architectures stay the study's.
-SMOKE = ExperimentConfig(
-    name="smoke",
-    hr_size=64,
-    classifier_size=64,
-    classifier_epochs=6,
-    classifier_lr=1e-3,
-    sr_epochs=6,
-    sr_lr=1e-3,
-    sr_patch_lr=16,
-    sr_patches_per_frame=4,
-    gan_epochs=4,
-)
-
-CONFIGS = {"paper": PAPER, "smoke": SMOKE}
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
-def get_config(name: str, **overrides) -> ExperimentConfig:
-    """A named config ('paper' or 'smoke') with field overrides."""
-    if name not in CONFIGS:
-        raise ValueError(f"unknown experiment config {name!r}; known: {', '.join(CONFIGS)}")
-    clean = {k: v for k, v in overrides.items() if v is not None}
-    return replace(CONFIGS[name], **clean)
+# Overrides that reach inside the schedule (tests and quick runs shrink the grid with them).
+_SCHEDULE_OVERRIDES = {
+    "hr_size": ("sr", "srgan"),
+    "sr_epochs": ("sr",),
+    "gan_epochs": ("srgan",),
+    "sr_blocks": ("sr", "srgan"),
+    "sr_features": ("sr", "srgan"),
+    "sr_patch_lr": ("sr", "srgan"),
+    "sr_patches_per_frame": ("sr", "srgan"),
+    "classifier_size": ("classifier",),
+    "classifier_epochs": ("classifier",),
+}
+_FIELD = {
+    "hr_size": "hr_size",
+    "sr_epochs": "epochs",
+    "gan_epochs": "epochs",
+    "sr_blocks": "blocks",
+    "sr_features": "features",
+    "sr_patch_lr": "patch_lr",
+    "sr_patches_per_frame": "patches_per_frame",
+    "classifier_size": "input_size",
+    "classifier_epochs": "epochs",
+}
+
+
+def get_config(name: str, seeds: tuple[int, ...] | None = None, **overrides) -> ExperimentConfig:
+    """The grid for the named schedule ('paper' or 'smoke'), with protocol and schedule overrides."""
+    schedule = get_schedule(name)
+    for key in [k for k in overrides if k in _SCHEDULE_OVERRIDES]:
+        value = overrides.pop(key)
+        if value is None:
+            continue
+        for part in _SCHEDULE_OVERRIDES[key]:
+            schedule = replace(schedule, **{part: replace(getattr(schedule, part), **{_FIELD[key]: value})})
+        if key == "hr_size":
+            schedule = replace(schedule, hr_size=value)
+    protocol = {k: v for k, v in overrides.items() if v is not None}
+    return ExperimentConfig(schedule=schedule, seeds=tuple(seeds or range(schedule.seeds)), **protocol)

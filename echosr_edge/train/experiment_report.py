@@ -27,6 +27,7 @@ def _pts(cell: dict) -> str:
 def report_markdown(results: dict) -> str:
     """results.json → report.md text."""
     cfg = results["config"]
+    clf, sr, gan = cfg["schedule"]["classifier"], cfg["schedule"]["sr"], cfg["schedule"]["srgan"]
     lines = [
         f"# Experiments — config `{cfg['name']}`",
         "",
@@ -34,8 +35,9 @@ def report_markdown(results: dict) -> str:
         f"- split: **{results['split']['unit']}-level** {int((1 - results['split']['test_fraction']) * 100)}/"
         f"{int(results['split']['test_fraction'] * 100)}, seeds {cfg['seeds']} (splits in `{results['split']['file']}`)",
         f"- SR fine-tuning data: {cfg['sr_data']}; enhanced(x) = SR(bicubic ↓{cfg['scale']}(x)) at {cfg['hr_size']}²",
-        f"- classifier: ResNet-18 at {cfg['classifier_size']}², {cfg['classifier_epochs']} epochs, batch {cfg['classifier_batch']}, "
-        f"Adam {cfg['classifier_lr']:g}; ImageNet weights: {'yes' if results['imagenet_weights'] else 'no (random init)'}",
+        f"- classifier: ResNet-18 at {cfg['classifier_size']}², {clf['epochs']} epochs, batch {clf['batch']}, "
+        f"Adam {clf['lr']:g}; ImageNet weights: {'yes' if results['imagenet_weights'] else 'no (random init)'}",
+        f"- SRResNet: {sr['epochs']} epochs, Adam {sr['lr']:g}, start {sr['init']}; SRGAN: {gan['epochs']} epochs",
         f"- accuracies are mean ± 95% CI half-width over {len(cfg['seeds'])} seed(s), in %; wall time {results['seconds']:.0f} s",
         "",
         "## Table 1 — frames by view, phase and quality (ours | paper)",

@@ -13,6 +13,7 @@ mean with a 95% CI; improvements in percentage points and in relative percent.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 import json
 import logging
 import time
@@ -28,7 +29,7 @@ from echosr_edge.data.records import QUALITIES, Frame
 from echosr_edge.data.summary import table1
 from echosr_edge.data.tasks import TASKS, build_task_splits, source_of, sr_training_frames
 from echosr_edge.metrics import psnr, ssim
-from echosr_edge.train.classifier import ClassifierTrainConfig, evaluate_classifier, train_classifier
+from echosr_edge.train.classifier import evaluate_classifier, train_classifier
 from echosr_edge.train.common import predict_batches
 from echosr_edge.train.experiment_config import ExperimentConfig
 from echosr_edge.train.stats import improvement, mean_ci
@@ -66,42 +67,22 @@ def sr_fidelity(model: torch.nn.Module | None, frames: list[Frame], hr_size: int
 
 
 def train_sr_model(kind: str, frames: list[Frame], config: ExperimentConfig, seed: int) -> torch.nn.Module:
-    """Fine-tune one SR model ('srresnet' or 'srgan') on ``frames`` (good-quality LR/HR pairs)."""
-    from echosr_edge.train.sr import SRTrainConfig, train_sr
+    """Fine-tune one SR model ('srresnet' or 'srgan') on ``frames`` with the schedule's settings."""
+    from echosr_edge.train.gan import train_srgan
+    from echosr_edge.train.sr import train_sr
 
-    sr_cfg = SRTrainConfig(
-        hr_size=config.hr_size,
-        scale=config.scale,
-        features=config.sr_features,
-        blocks=config.sr_blocks,
-        epochs=config.sr_epochs,
-        batch=config.sr_batch,
-        lr=config.sr_lr,
-        patch_lr=config.sr_patch_lr,
-        patches_per_frame=config.sr_patches_per_frame,
-        seed=seed,
-        device=config.device,
-    )
     if kind == "srresnet":
-        model, _ = train_sr(frames, sr_cfg)
+        model, _ = train_sr(frames, replace(config.schedule.sr, seed=seed, device=config.device))
         return model
     if kind == "srgan":
-        from echosr_edge.train.gan import train_srgan_for_experiments
-
-        return train_srgan_for_experiments(frames, sr_cfg, epochs=config.gan_epochs)
+        model, _, _ = train_srgan(frames, replace(config.schedule.srgan, seed=seed, device=config.device))
+        return model
     raise ValueError(f"unknown SR model {kind!r}; known: srresnet, srgan")
 
 
 def _classifier(frames: list[Frame], task: str, config: ExperimentConfig, seed: int) -> torch.nn.Module:
-    cfg = ClassifierTrainConfig(
-        task=task,
-        input_size=config.classifier_size,
-        epochs=config.classifier_epochs,
-        batch=config.classifier_batch,
-        lr=config.classifier_lr,
-        seed=seed,
-        device=config.device,
-        imagenet_weights=config.imagenet_weights,
+    cfg = replace(
+        config.schedule.classifier, task=task, seed=seed, device=config.device, imagenet_weights=config.imagenet_weights
     )
     model, _ = train_classifier(frames, cfg)
     return model
