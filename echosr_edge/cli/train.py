@@ -236,3 +236,33 @@ def experiments(root, schedule, out, seeds, unit, sr_data, sr_models, imagenet_w
     results = run_experiments(root, out, config, progress=lambda msg: click.echo(msg, err=True))
     report = write_report(results, out)
     click.echo(f"results: {out / 'results.json'}\nreport:  {report}\nfigures: {out}/table2_*.png, {out}/fig4.png")
+
+
+@command.command("distill")
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--teacher", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The fine-tuned SRResNet checkpoint.")
+@click.option("--student", default="rfdn", show_default=True, type=click.Choice(["rfdn", "espcn"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Student checkpoint to write.")
+@click.option("--epochs", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option("--lr", default=1e-3, show_default=True, type=float, help="Adam learning rate (cosine decay).")
+@click.option("--patch", default=16, show_default=True, type=click.IntRange(min=4), help="LR patch size.")
+@click.option("--patches-per-frame", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--distill-weight", default=1.0, show_default=True, type=float, help="Weight of the L1 term to the teacher's output.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--resume", is_flag=True, help="Continue from the state saved beside --out.")
+def distill(root, teacher, student, out, epochs, batch, lr, patch, patches_per_frame, distill_weight, seed, device, resume) -> None:
+    """Distil the teacher SRResNet into a light real-time student on ROOT's good frames."""
+    from echosr_edge.models.checkpoint import load_checkpoint
+    from echosr_edge.train.distill import DistillConfig
+    from echosr_edge.train.jobs import distill_job
+
+    _, meta = load_checkpoint(teacher)
+    config = DistillConfig(
+        hr_size=int(meta["hr_size"]), scale=int(meta["scale"]), epochs=epochs, batch=batch, lr=lr, patch_lr=patch,
+        patches_per_frame=patches_per_frame, seed=seed, device=device, lr_schedule="cosine", student=student,
+        distill_weight=distill_weight,
+    )
+    result = distill_job(root, out, teacher, config, on_epoch=_epoch_line(student), resume=resume)
+    click.echo(json.dumps({"checkpoint": str(result.checkpoint), **result.evaluation}, indent=2, default=float))

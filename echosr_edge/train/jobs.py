@@ -20,6 +20,7 @@ from echosr_edge.data.splits import split_patients
 from echosr_edge.models.checkpoint import save_checkpoint
 from echosr_edge.train.classifier import ClassifierTrainConfig, evaluate_classifier, train_classifier
 from echosr_edge.train.common import EpochCallback, plain_config
+from echosr_edge.train.distill import DistillConfig
 from echosr_edge.train.distributed import dist_info
 from echosr_edge.train.gan import SRGANTrainConfig, train_srgan
 from echosr_edge.train.loop import Checkpointing
@@ -206,3 +207,57 @@ def quality_job(
     if config.task != "quality":
         raise ValueError(f"the quality model is trained on task 'quality', not {config.task!r}")
     return classifier_job(root, out, config, hr_size, test_fraction, on_epoch, resume=resume)
+
+
+def distill_job(
+    root: Path,
+    out: Path,
+    teacher_checkpoint: Path,
+    config: DistillConfig,
+    test_fraction: float = 0.2,
+    on_epoch: EpochCallback | None = None,
+    *,
+    resume: bool = False,
+) -> JobResult:
+    """Distil the teacher checkpoint into ``config.student`` on the good frames of the training
+    patients (the teacher's own split); evaluate against HR and against the teacher on held-out good frames."""
+    from echosr_edge.metrics import mean_psnr
+    from echosr_edge.models.checkpoint import load_checkpoint
+    from echosr_edge.train.common import predict_batches
+    from echosr_edge.train.distill import train_distill
+    from echosr_edge.train.sr import make_pairs
+
+    teacher, teacher_meta = load_checkpoint(teacher_checkpoint)
+    if teacher_meta.get("role") != "sr":
+        raise ValueError(f"{teacher_checkpoint} is not an SR checkpoint (role {teacher_meta.get('role')!r})")
+    if int(teacher_meta["hr_size"]) != config.hr_size or int(teacher_meta["scale"]) != config.scale:
+        raise ValueError(
+            f"the teacher was trained at HR {teacher_meta['hr_size']} x{teacher_meta['scale']}; "
+            f"distil at the same size (got HR {config.hr_size} x{config.scale})"
+        )
+    train, test = load_split(root, test_fraction, config.seed)
+    train, test = _good(train), _good(test) or test
+    files = Checkpointing.beside(out, resume)
+    student, history = train_distill(train, teacher, config, on_epoch, checkpointing=files)
+    if not dist_info().is_main:
+        return JobResult(Path(out), files.metrics_path, {}, files.state_path)
+    evaluation = evaluate_sr(student, test, config.hr_size, config.scale)
+    lr, _ = make_pairs(test, config.hr_size, config.scale)
+    teacher_out = predict_batches(teacher.eval(), lr, batch=8).clip(0, 1)
+    evaluation["psnr_vs_teacher"] = mean_psnr(teacher_out, predict_batches(student, lr, batch=8).clip(0, 1))
+    evaluation["teacher"] = evaluate_sr(teacher, test, config.hr_size, config.scale)
+    meta = {
+        "role": "sr",
+        "hr_size": config.hr_size,
+        "scale": config.scale,
+        "model": config.student,
+        "loss": f"l1 + {config.distill_weight} x l1 to teacher",
+        "teacher": str(teacher_checkpoint),
+        "evaluation": evaluation,
+        "train_config": plain_config(config),
+        "epochs_run": len(history),
+        **_data_meta(train, test, "patient"),
+    }
+    arch_config = {"scale": config.scale, **config.student_config}
+    ckpt = save_checkpoint(out, student, config.student, arch_config, meta)
+    return JobResult(ckpt, files.metrics_path, evaluation, files.state_path)
