@@ -135,7 +135,10 @@ class CaptureSource:
         self._stop.set()
 
     def _reopen(self, lost_at: float) -> cv2.VideoCapture | None:
-        """Retry with back-off until the source opens, the policy gives up, or close() is called."""
+        """Retry with back-off until the source opens, the policy gives up, or close() is called.
+
+        ``lost_at`` is the monotonic time of the last frame: gaps and give-up run from there.
+        """
         attempts = 0
         for delay in self.policy.delays():
             give_up = self.policy.give_up_after_s
@@ -159,17 +162,19 @@ class CaptureSource:
             raise SourceError(f"cannot open {self.description} (check the index or address, and that it is streaming)")
         self.connection = 1
         index, started = 0, time.monotonic()
+        last_frame_at = started
         try:
             while not self._stop.is_set():
                 ok, frame = cap.read()
                 if ok and frame is not None:
-                    yield index, time.monotonic() - started, frame
+                    last_frame_at = time.monotonic()
+                    yield index, last_frame_at - started, frame
                     index += 1
                     continue
                 cap.release()
-                lost_at = time.monotonic()
-                self._emit("disconnected", f"stream stalled or dropped after frame {index - 1}")
-                cap = self._reopen(lost_at)
+                silent = time.monotonic() - last_frame_at
+                self._emit("disconnected", f"stream stalled or dropped after frame {index - 1} (silent for {silent:.1f} s)")
+                cap = self._reopen(last_frame_at)
                 if cap is None:
                     return
         finally:

@@ -27,10 +27,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_mjpeg_server(port: int, value: int, fps: float = 30.0, lifetime_s: float = 60.0) -> subprocess.Popen:
+def start_mjpeg_server(
+    port: int, value: int, fps: float = 30.0, lifetime_s: float = 60.0, stall_after: int = -1
+) -> subprocess.Popen:
     """Start tests/runtime/mjpeg_server.py on 127.0.0.1:port and wait until it listens."""
     proc = subprocess.Popen(
-        [sys.executable, str(SERVER), str(port), str(value), str(fps), str(lifetime_s)],
+        [sys.executable, str(SERVER), str(port), str(value), str(fps), str(lifetime_s), str(stall_after)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

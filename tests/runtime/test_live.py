@@ -110,3 +110,20 @@ def test_a_stream_that_never_comes_back_is_given_up_after_the_policy(mjpeg_serve
             pass
     kinds = [e.kind for e in source.drain_events()]
     assert kinds == ["disconnected", "gave_up"]
+
+
+def test_a_stream_that_stalls_is_reopened_and_the_gap_recorded(mjpeg_servers):
+    port = free_port()
+    mjpeg_servers(port, 100, stall_after=5, lifetime_s=30)
+    source = CaptureSource(
+        f"http://127.0.0.1:{port}/s", ReconnectPolicy(first_delay_s=0.1, max_delay_s=0.2, give_up_after_s=10, read_timeout_s=1)
+    )
+    connections = []
+    for index, _, _ in source.frames():
+        connections.append(source.connection)
+        if connections.count(2) >= 3:
+            source.close()
+    assert connections.count(1) == 5 and connections.count(2) >= 3
+    events = source.drain_events()
+    assert [e.kind for e in events] == ["disconnected", "reconnected"]
+    assert events[1].gap_s >= 0.9  # at least the read timeout went by without frames
