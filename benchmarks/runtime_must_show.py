@@ -1,6 +1,6 @@
 """Issue 6's checks on a real (demo) bundle: intel-cpu vs cpu labels, and the runtime's peak memory.
 
-usage: python benchmarks/runtime_must_show.py DEMO_DIR [--out DIR]
+usage: python benchmarks/runtime_must_show.py DEMO_DIR [--out DIR] [--source SOURCE]
 
 DEMO_DIR is the output of `echosr-edge demo --out DEMO_DIR` (bundle/ and demo.mp4). The bundle
 is copied and given OpenVINO IR converted from its ONNX models (tests/runtime/openvino_ir.py,
@@ -55,7 +55,8 @@ def run_child(args: list[str], workdir: Path) -> dict:
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports kilobytes
         "heavy_modules": heavy,
         "stdout": out_path.read_text().strip(),
-        "stderr_tail": stderr.strip().splitlines()[-6:],
+        "start_up": [line for line in stderr.splitlines() if line.startswith(("device ", "start-up", "warning", "--enhance"))],
+        "stderr_tail": stderr.strip().splitlines()[-3:],
     }
 
 
@@ -68,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("demo", type=Path)
     parser.add_argument("--out", type=Path, default=Path("/tmp/rt-must-show"))
+    parser.add_argument("--source", help="frames to run (default: DEMO_DIR/demo.mp4)")
     args = parser.parse_args()
     from tests.runtime.openvino_ir import add_openvino_artifacts
 
@@ -76,12 +78,10 @@ def main() -> None:
         shutil.rmtree(out)
     bundle = Path(shutil.copytree(args.demo / "bundle", out / "bundle"))
     add_openvino_artifacts(bundle, ("fp32", "int8"))
-    video = args.demo / "demo.mp4"
-    import cv2
+    video = args.source or str(args.demo / "demo.mp4")
+    from echosr_edge.runtime.sources import open_source
 
-    cap = cv2.VideoCapture(str(video))
-    frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-    cap.release()
+    frame_count = sum(1 for _ in open_source(video).frames())
 
     runs, logs = [], {}
     for precision in (None, "fp32"):
@@ -104,7 +104,7 @@ def main() -> None:
             "all_labels_equal": round(sum(x == y for x, y in zip(a, b)) / max(n, 1), 4),
             **{task: round(sum(x[task] == y[task] for x, y in zip(a, b)) / max(n, 1), 4) for task in (a[0] if a else {})},
         }
-    report = {"machine": machine_info(), "video_frames": frame_count, "runs": runs, "agreement_intel_cpu_vs_cpu": agreement}
+    report = {"machine": machine_info(), "source": video, "source_frames": frame_count, "runs": runs, "agreement_intel_cpu_vs_cpu": agreement}
     (out / "must_show.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 

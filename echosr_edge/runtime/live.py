@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
@@ -74,6 +75,14 @@ def is_stream_url(spec: str) -> bool:
     return str(spec).lower().startswith(("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://"))
 
 
+def redact_url(url: str) -> str:
+    """``url`` with any user:password hidden, so logs and messages never carry a camera's credentials."""
+    parts = urlsplit(str(url))
+    if "@" not in parts.netloc:
+        return str(url)
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 class CaptureSource:
     """A camera index or stream URL through ``cv2.VideoCapture``, reopened with back-off when it fails.
 
@@ -93,7 +102,7 @@ class CaptureSource:
         self.spec = spec
         self.policy = policy
         self.on_event = on_event
-        self.description = f"camera {spec}" if isinstance(spec, int) else f"stream {spec}"
+        self.description = f"camera {spec}" if isinstance(spec, int) else f"stream {redact_url(spec)}"
         self.connection = 0
         self.dropped = 0
         self.fps: float | None = None

@@ -57,3 +57,13 @@ def test_bundle_without_verification_frames_says_the_check_was_skipped(bundle_co
     (bundle_copy / "manifest.json").write_text(json.dumps(manifest))
     check = _check(bundle_copy)
     assert check.checks == () and "no verification frames" in check.skipped[0]
+
+
+def test_a_decision_the_fp32_model_made_by_a_hair_is_not_held_against_the_engine():
+    from echosr_edge.runtime.checks import classifier_agreement
+
+    reference = np.array([[0.002, 0.0], [3.0, 0.0], [0.0, 3.0]])  # frame 0: 0.5005 vs 0.4995
+    flipped_tie = np.array([[0.0, 0.001], [3.0, 0.0], [0.0, 3.0]])
+    assert classifier_agreement(reference, flipped_tie) == (1.0, 1)
+    flipped_confident = np.array([[0.002, 0.0], [0.0, 3.0], [0.0, 3.0]])
+    assert classifier_agreement(reference, flipped_confident) == (pytest.approx(2 / 3), 0)

@@ -73,7 +73,9 @@ def _build_engine(trt, onnx_path: Path, out: Path, shape: tuple[int, ...]) -> Pa
     """Build a TensorRT engine (FP32, fixed batch 1) from an ONNX file with TensorRT's own parser."""
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
-    network = builder.create_network(0)
+    # TensorRT 8.x needs explicit batch asked for; from 10 it is the only mode and the flag is a no-op.
+    explicit = getattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH", None)
+    network = builder.create_network(0 if explicit is None else 1 << int(explicit))
     parser = trt.OnnxParser(network, logger)
     assert parser.parse(onnx_path.read_bytes()), [parser.get_error(i) for i in range(parser.num_errors)]
     config = builder.create_builder_config()

@@ -88,6 +88,11 @@ def test_camera_index_and_stream_url_open_live_sources_without_connecting():
     assert stream.live and "rtsp://127.0.0.1:1/live" in stream.description
 
 
+def test_stream_credentials_never_reach_the_description():
+    source = open_source("rtsp://admin:s3cret@10.0.0.5:554/live")
+    assert "s3cret" not in source.description and "10.0.0.5:554/live" in source.description
+
+
 def test_stream_that_cannot_be_opened_fails_at_once_naming_it():
     url = f"http://127.0.0.1:{free_port()}/stream.mjpg"  # nothing listens there
     source = CaptureSource(url, ReconnectPolicy(open_timeout_s=2))
