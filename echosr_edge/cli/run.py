@@ -1,4 +1,4 @@
-"""echosr-edge run: enhance-then-classify on a frame source (torch-free)."""
+"""echosr-edge run: live enhance-then-classify on a camera, stream or file (torch-free)."""
 
 from __future__ import annotations
 
@@ -6,27 +6,105 @@ from pathlib import Path
 
 import click
 
+from echosr_edge.devices.profiles import DEVICE_NAMES
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
 
 @click.command("run")
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
-@click.option("--source", required=True, help="Video file, image folder, or NIfTI file/folder.")
-@click.option("--device", default="cpu", show_default=True, help="Device profile.")
-@click.option("--precision", type=click.Choice(["fp32", "int8"]), help="Artifact precision (default: the device's best).")
-@click.option("--enhance", default="always", show_default=True, type=click.Choice(["always", "never"]))
-@click.option("--headless", is_flag=True, help="No window; log only.")
+@click.option("--source", help="Video file, image folder, NIfTI/DICOM file or folder, or stream URL (rtsp://, http://).")
+@click.option("--camera", type=click.IntRange(min=0), help="Camera index (instead of --source).")
+@click.option("--device", default="auto", show_default=True, type=click.Choice(DEVICE_NAMES), help="Device profile.")
+@click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]), help="Artifact precision (default: the device's best).")
+@click.option("--enhance", default="auto", show_default=True, type=click.Choice(["auto", "always", "never"]),
+              help="auto: enhance frames the bundle's quality model does not rate 'good'.")
+@click.option("--headless", is_flag=True, help="No window.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), help="JSON-lines log, one line per frame.")
+@click.option("--record", "record_path", type=click.Path(dir_okay=False, path_type=Path), help="Record original | enhanced to an MP4.")
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
-def command(bundle: Path, source: str, device: str, precision: str | None, enhance: str, headless: bool, log_path: Path | None, max_frames: int | None) -> None:
-    """Run the bundle's pipeline on SOURCE's frames."""
-    from echosr_edge.devices.profiles import get_profile
+@click.option("--realtime", is_flag=True, help="Play files at their frame rate, dropping frames the pipeline cannot keep up with.")
+@click.option("--strict", is_flag=True, help="Refuse to run when the start-up check is outside the bundle's budgets.")
+@click.option("--dla", type=click.IntRange(min=0), help="Run TensorRT engines on this DLA core (Jetson).")
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads per engine (default: all cores).")
+@click.option("--no-crop", is_flag=True, help="Do not crop frames to the ultrasound sector.")
+@click.option("--stats-every", default=5.0, show_default=True, type=click.FloatRange(min=0.5), help="Seconds between latency reports.")
+@click.option("--give-up-after", type=click.FloatRange(min=1), help="Stop when a live source has no frames for this many seconds (default: keep retrying).")
+def command(
+    bundle: Path, source: str | None, camera: int | None, device: str, precision: str | None, enhance: str,
+    headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
+    strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, give_up_after: float | None,
+) -> None:
+    """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
+    from dataclasses import replace
+
+    from echosr_edge.bundle.integrity import open_bundle
+    from echosr_edge.devices.detect import require_device
+    from echosr_edge.runtime.checks import check_engines, enforce
+    from echosr_edge.runtime.display import display_available
+    from echosr_edge.runtime.live import ReconnectPolicy
     from echosr_edge.runtime.pipeline import load_pipeline
     from echosr_edge.runtime.run import run_source
+    from echosr_edge.runtime.sector import SectorCropper
+    from echosr_edge.runtime.sinks import RecordSink, WindowSink
     from echosr_edge.runtime.sources import open_source
 
-    pipeline = load_pipeline(bundle, get_profile(device), precision=precision, enhance=enhance)
-    frames = open_source(source)
-    summary = run_source(pipeline, frames, log_path=log_path, max_frames=max_frames)
+    if (source is None) == (camera is None):
+        raise click.UsageError("give one of --source or --camera")
+    # An explicit device is checked before the bundle: "TensorRT is missing" is the first thing to fix.
+    profile = require_device(device) if device != "auto" else None
+    manifest = open_bundle(bundle)
+    profile = profile or require_device("auto", manifest, precision)
+    if dla is not None:
+        if "tensorrt" not in profile.formats:
+            raise click.BadParameter(f"--dla needs a TensorRT device (jetson or cuda), not {profile.name!r}", param_hint="--dla")
+        profile = profile.with_options("tensorrt", dla_core=dla)
+    if threads:
+        profile = replace(profile, threads=threads)
+
+    pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, None if no_crop else SectorCropper())
+    chosen = ", ".join(f"{name} {a.format}/{a.precision}" for name, a in pipeline.artifacts.items())
+    _say(f"device {profile.name}: {chosen}; enhance {pipeline.enhance}")
+    for note in pipeline.notes:
+        _say(note)
+    check = check_engines(bundle, manifest, pipeline)
+    problems = enforce(check, strict)
+    for line in problems:
+        _say(f"warning: start-up check: {line}")
+    if check.checks and not problems:
+        _say(f"start-up check: {len(check.checks)} models match their FP32 references on {check.frames} frames")
+    for line in check.skipped:
+        _say(f"start-up check skipped: {line}")
+
+    policy = ReconnectPolicy(give_up_after_s=give_up_after)
+    frames = open_source(camera if camera is not None else source, realtime=realtime, policy=policy)
+    sinks = []
+    if not headless:
+        if display_available():
+            sinks.append(WindowSink())
+        else:
+            _say("no display (or OpenCV without a GUI): running headless")
+    if record_path:
+        sinks.append(RecordSink(record_path, fps=frames.fps or 25.0))
+
+    summary = run_source(
+        pipeline,
+        frames,
+        log_path=log_path,
+        max_frames=max_frames,
+        sinks=sinks,
+        stats_every_s=stats_every,
+        on_stats=lambda r: _say(
+            f"{r.frames} frames in {r.seconds:.1f} s ({r.fps:.1f} fps): p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, "
+            f"dropped {r.dropped}"
+        ),
+        on_event=lambda e: _say(f"{e.source}: {e.detail}"),
+    )
     click.echo(
-        f"{summary.frames} frames from {frames.description}: end-to-end p50 {summary.p50_ms:.1f} ms, p95 {summary.p95_ms:.1f} ms"
+        f"{summary.frames} frames from {frames.description} ({summary.stopped_by}): end-to-end p50 {summary.p50_ms:.1f} ms, "
+        f"p95 {summary.p95_ms:.1f} ms, dropped {summary.dropped}"
         + (f"; log: {log_path}" if log_path else "")
+        + (f"; recording: {record_path}" if record_path else "")
     )

@@ -1,1 +1,1 @@
-"""Device profiles: which backend and precision a kind of device runs (torch-free)."""
+"""Device profiles (cpu, intel-cpu, jetson, cuda, auto) and detection of what this machine runs (torch-free)."""

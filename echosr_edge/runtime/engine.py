@@ -12,12 +12,16 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from echosr_edge.bundle.manifest import TensorSpec
+from echosr_edge.bundle.manifest import Artifact, TensorSpec
+from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import BundleError
 
-# artifact format → "module:factory"; the factory takes (path, threads) and returns an Engine.
+# artifact format → "module:factory"; the factory takes (path, threads=..., **options) and returns
+# an Engine. Options come from the device profile (providers, OpenVINO hints, the DLA core).
 ADAPTERS: dict[str, str] = {
     "onnx": "echosr_edge.runtime.engines.onnxruntime:OnnxRuntimeEngine",
+    "openvino": "echosr_edge.runtime.engines.openvino:OpenVINOEngine",
+    "tensorrt": "echosr_edge.runtime.engines.tensorrt:TensorRTEngine",
 }
 
 
@@ -31,13 +35,19 @@ class Engine(Protocol):
     def __call__(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
 
 
-def open_engine(path: Path, format: str, threads: int | None = None) -> Engine:
-    """Open the model file ``path`` with the adapter for ``format``."""
+def open_engine(path: Path, format: str, threads: int | None = None, **options) -> Engine:
+    """Open the model file ``path`` with the adapter for ``format``; ``options`` go to the adapter."""
     if format not in ADAPTERS:
         raise BundleError(f"no runtime adapter for format {format!r} (known: {', '.join(ADAPTERS)})")
     module_name, factory_name = ADAPTERS[format].split(":")
     factory = getattr(importlib.import_module(module_name), factory_name)
-    return factory(Path(path), threads=threads)
+    return factory(Path(path), threads=threads, **options)
+
+
+def open_artifact(bundle_dir: Path, artifact: Artifact, device: DeviceProfile) -> Engine:
+    """Open a bundle artifact with the adapter options ``device`` gives its format."""
+    path = Path(bundle_dir) / artifact.file
+    return open_engine(path, artifact.format, device.threads, **device.options_for(artifact.format))
 
 
 def run_single(engine: Engine, x: np.ndarray) -> np.ndarray:

@@ -1,7 +1,8 @@
-"""Enhance-then-classify on one frame: pre-process → SR → classifiers, timed per stage."""
+"""Enhance-then-classify on one frame: pre-process → quality gate → SR → classifiers, timed per stage."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,13 +11,17 @@ import cv2
 import numpy as np
 
 from echosr_edge.bundle.integrity import open_bundle
-from echosr_edge.bundle.manifest import Manifest, ModelEntry
+from echosr_edge.bundle.manifest import Artifact, Manifest, ModelEntry
 from echosr_edge.data.preprocess import bicubic_down, resize_unit, to_grey
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import BundleError
-from echosr_edge.runtime.engine import Engine, open_engine, run_single
+from echosr_edge.runtime.engine import Engine, open_artifact, run_single
+from echosr_edge.runtime.sector import SectorBox, SectorCropper
 
-ENHANCE_MODES = ("always", "never")
+log = logging.getLogger(__name__)
+
+ENHANCE_MODES = ("auto", "always", "never")
+GOOD_QUALITY = "good"
 
 
 @dataclass(frozen=True)
@@ -31,13 +36,21 @@ class Classifier:
 
 @dataclass(frozen=True)
 class FrameResult:
-    """What the pipeline made of one frame. ``enhanced`` is H×W float32 in [0, 1]."""
+    """What the pipeline made of one frame.
+
+    ``enhanced`` is the image the classifiers saw (H×W float32 in [0, 1]: SR output when
+    enhancement was applied, else the pre-processed frame); ``quality`` is the quality model's
+    tier, None without one.
+    """
 
     labels: dict[str, str]
     probabilities: dict[str, dict[str, float]]
     timings_ms: dict[str, float]
     enhanced_applied: bool
     enhanced: np.ndarray = field(repr=False)
+    quality: str | None = None
+    quality_probabilities: dict[str, float] | None = None
+    crop: SectorBox | None = None
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -47,8 +60,20 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _run_classifier(clf: Classifier, image: np.ndarray) -> np.ndarray:
+    """Class probabilities of ``clf`` on an H×W float32 image in [0, 1]."""
+    x = image
+    if x.shape[0] != clf.input_size or x.shape[1] != clf.input_size:
+        x = cv2.resize(x, (clf.input_size, clf.input_size), interpolation=cv2.INTER_AREA)
+    return softmax(run_single(clf.engine, x[None, None].astype(np.float32)))[0]
+
+
 class Pipeline:
-    """Pre-process, optionally enhance with SR, then run every classifier."""
+    """Pre-process (grey, sector crop, resize), gate on quality, enhance with SR, classify.
+
+    ``enhance``: 'always', 'never', or 'auto' (enhance frames the quality model does not rate
+    'good'; without a quality model, auto enhances every frame and says so in ``notes``).
+    """
 
     def __init__(
         self,
@@ -57,20 +82,38 @@ class Pipeline:
         sr: Engine | None,
         classifiers: list[Classifier],
         enhance: str = "always",
+        quality: Classifier | None = None,
+        sector: SectorCropper | None = None,
     ):
         if enhance not in ENHANCE_MODES:
             raise ValueError(f"enhance must be one of {ENHANCE_MODES}")
+        self.notes: list[str] = []
+        if enhance == "auto" and quality is None:
+            enhance = "always" if sr is not None else "never"
+            self.notes.append(f"--enhance auto: the bundle has no quality model, so frames are {'all' if sr else 'never'} enhanced")
         if enhance == "always" and sr is None:
             raise BundleError("enhancement was asked for but the bundle has no SR model")
+        if enhance == "auto" and sr is None:
+            enhance = "never"
+            self.notes.append("--enhance auto: the bundle has no SR model, so no frame is enhanced")
         self.hr_size = hr_size
         self.scale = scale
         self.sr = sr
         self.classifiers = classifiers
+        self.quality = quality
         self.enhance = enhance
+        self.sector = sector
+        # Set by load_pipeline: model name → the artifact loaded, and its engine (for start-up checks).
+        self.artifacts: dict[str, Artifact] = {}
+        self.engines: dict[str, Engine] = {}
 
-    def preprocess(self, frame: np.ndarray) -> np.ndarray:
-        """Camera/file frame (H×W or H×W×3 BGR) → hr_size² float32 in [0, 1]."""
-        return resize_unit(to_grey(frame), self.hr_size)
+    def preprocess(self, frame: np.ndarray) -> tuple[np.ndarray, SectorBox | None]:
+        """Camera/file frame (H×W, or H×W×3 BGR) → (hr_size² float32 in [0, 1], the sector box used)."""
+        grey = to_grey(frame)
+        box = None
+        if self.sector is not None:
+            grey, box = self.sector(grey)
+        return resize_unit(grey, self.hr_size), box
 
     def enhance_hr(self, hr: np.ndarray) -> np.ndarray:
         """SR(bicubic ↓scale(hr)): the study's enhanced frame, the same size as ``hr``."""
@@ -83,10 +126,7 @@ class Pipeline:
         labels, probabilities, timings = {}, {}, {}
         for clf in self.classifiers:
             start = time.perf_counter()
-            x = image
-            if x.shape[0] != clf.input_size:
-                x = cv2.resize(x, (clf.input_size, clf.input_size), interpolation=cv2.INTER_AREA)
-            probs = softmax(run_single(clf.engine, x[None, None].astype(np.float32)))[0]
+            probs = _run_classifier(clf, image)
             timings[f"classify_{clf.name}"] = (time.perf_counter() - start) * 1000.0
             labels[clf.name] = clf.labels[int(probs.argmax())]
             probabilities[clf.name] = {lab: float(p) for lab, p in zip(clf.labels, probs)}
@@ -95,21 +135,30 @@ class Pipeline:
     def process(self, frame: np.ndarray) -> FrameResult:
         """Run the whole chain on one frame."""
         t0 = time.perf_counter()
-        hr = self.preprocess(frame)
+        hr, box = self.preprocess(frame)
         t1 = time.perf_counter()
-        applied = self.enhance == "always"
-        image = self.enhance_hr(hr) if applied else hr
+        quality = quality_probs = None
+        if self.quality is not None:
+            probs = _run_classifier(self.quality, hr)
+            quality = self.quality.labels[int(probs.argmax())]
+            quality_probs = {lab: float(p) for lab, p in zip(self.quality.labels, probs)}
         t2 = time.perf_counter()
-        labels, probabilities, clf_ms = self.classify(image)
+        applied = self.enhance == "always" or (self.enhance == "auto" and quality != GOOD_QUALITY)
+        image = self.enhance_hr(hr) if applied else hr
         t3 = time.perf_counter()
-        timings = {"preprocess": (t1 - t0) * 1000.0, "sr": (t2 - t1) * 1000.0}
+        labels, probabilities, clf_ms = self.classify(image)
+        t4 = time.perf_counter()
+        timings = {"preprocess": (t1 - t0) * 1000.0}
+        if self.quality is not None:
+            timings["quality"] = (t2 - t1) * 1000.0
+        timings["sr"] = (t3 - t2) * 1000.0
         timings.update(clf_ms)
-        timings["classify"] = (t3 - t2) * 1000.0
-        timings["total"] = (t3 - t0) * 1000.0
-        return FrameResult(labels, probabilities, timings, applied, image)
+        timings["classify"] = (t4 - t3) * 1000.0
+        timings["total"] = (t4 - t0) * 1000.0
+        return FrameResult(labels, probabilities, timings, applied, image, quality, quality_probs, box)
 
 
-def pick_artifact(entry: ModelEntry, format: str, precision: str | None, preferred: tuple[str, ...]):
+def pick_artifact(entry: ModelEntry, format: str, precision: str | None, preferred: tuple[str, ...]) -> Artifact:
     """The artifact of ``entry`` for ``format`` at ``precision`` (or the best of ``preferred``)."""
     wanted = (precision,) if precision else preferred
     for p in wanted:
@@ -117,9 +166,7 @@ def pick_artifact(entry: ModelEntry, format: str, precision: str | None, preferr
         if art is not None:
             return art
     have = ", ".join(f"{a.format}/{a.precision}" for a in entry.artifacts) or "none"
-    raise BundleError(
-        f"model {entry.name!r} has no {format} artifact at {'/'.join(wanted)} (the bundle has: {have})"
-    )
+    raise BundleError(f"model {entry.name!r} has no {format} artifact at {'/'.join(wanted)} (the bundle has: {have})")
 
 
 def load_pipeline(
@@ -128,20 +175,39 @@ def load_pipeline(
     precision: str | None = None,
     enhance: str = "always",
     manifest: Manifest | None = None,
+    sector: SectorCropper | None = None,
 ) -> Pipeline:
-    """Verify the bundle's checksums, open its engines for ``device`` and build the pipeline."""
+    """Verify the bundle's checksums, open the engines ``device`` selects and build the pipeline.
+
+    The quality model (a classifier with task 'quality') is loaded only for ``enhance='auto'``;
+    the SR model not at all for ``enhance='never'``. ``sector`` crops frames to the fan.
+    """
     bundle_dir = Path(bundle_dir)
+    if enhance not in ENHANCE_MODES:
+        raise ValueError(f"enhance must be one of {ENHANCE_MODES}")
     manifest = manifest or open_bundle(bundle_dir)
+    artifacts: dict[str, Artifact] = {}
+    engines: dict[str, Engine] = {}
+
+    def open_entry(entry: ModelEntry) -> Engine:
+        art = device.choose_artifact(entry, precision)
+        log.info("%s: %s/%s (%s)", entry.name, art.format, art.precision, art.file)
+        artifacts[entry.name], engines[entry.name] = art, open_artifact(bundle_dir, art, device)
+        return engines[entry.name]
+
     sr_entry = manifest.sr_model()
-    sr_engine = None
-    if sr_entry is not None and enhance != "never":
-        art = pick_artifact(sr_entry, device.format, precision, device.precisions)
-        sr_engine = open_engine(bundle_dir / art.file, art.format, device.threads)
-    classifiers = []
+    sr_engine = open_entry(sr_entry) if sr_entry is not None and enhance != "never" else None
+    classifiers, quality = [], None
     for entry in manifest.classifiers():
-        art = pick_artifact(entry, device.format, precision, device.precisions)
-        engine = open_engine(bundle_dir / art.file, art.format, device.threads)
-        classifiers.append(Classifier(entry.name, engine, entry.labels, int(entry.preprocessing["input_size"])))
+        if entry.task == "quality":
+            if enhance == "auto":
+                quality = Classifier(entry.name, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"]))
+            continue
+        classifiers.append(Classifier(entry.name, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"])))
+    if not classifiers:
+        raise BundleError(f"{bundle_dir}: the bundle has no view/phase classifier to run")
     prep = (sr_entry or manifest.classifiers()[0]).preprocessing
     scale = sr_entry.scale if sr_entry else 4
-    return Pipeline(int(prep["hr_size"]), int(scale), sr_engine, classifiers, enhance)
+    pipeline = Pipeline(int(prep["hr_size"]), int(scale), sr_engine, classifiers, enhance, quality, sector)
+    pipeline.artifacts, pipeline.engines = artifacts, engines
+    return pipeline

@@ -1,16 +1,23 @@
-"""The run loop: frames from a source through the pipeline into a JSON-lines log."""
+"""The run loop: frames from a source through the pipeline into sinks, with latency reports.
+
+Every processed frame becomes one record (frame index, timestamps, quality, whether it was
+enhanced, labels, probabilities, per-stage milliseconds, frames dropped so far); the JSON-lines
+log writes them as they come. Source events (a stream lost, regained) are records too.
+"""
 
 from __future__ import annotations
 
-import json
+import collections
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
+from echosr_edge.runtime.live import SourceEvent
 from echosr_edge.runtime.pipeline import FrameResult, Pipeline
+from echosr_edge.runtime.sinks import JsonlSink, Sink
 from echosr_edge.runtime.sources import FrameSource
 
 
@@ -19,20 +26,42 @@ def result_record(index: int, timestamp: float, result: FrameResult) -> dict:
     return {
         "frame": index,
         "timestamp": round(timestamp, 4),
+        "quality": result.quality,
         "enhanced": result.enhanced_applied,
         "labels": result.labels,
         "probabilities": {k: {c: round(p, 5) for c, p in v.items()} for k, v in result.probabilities.items()},
+        "quality_probabilities": (
+            {c: round(p, 5) for c, p in result.quality_probabilities.items()} if result.quality_probabilities else None
+        ),
         "ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
+        "crop": result.crop.as_list() if result.crop else None,
     }
+
+
+@dataclass(frozen=True)
+class LatencyReport:
+    """Latency over the frames processed since the previous report."""
+
+    frames: int
+    seconds: float
+    fps: float
+    p50_ms: float
+    p95_ms: float
+    dropped: int  # since the run started
+    stages_p50_ms: dict[str, float]
 
 
 @dataclass
 class RunSummary:
-    """What a run did: frame count, latency percentiles, where the log is."""
+    """What a run did: frames, drops, events, why it stopped, latency percentiles, where the log is."""
 
     frames: int = 0
     log_path: Path | None = None
     totals_ms: list[float] = field(default_factory=list)
+    dropped: int = 0
+    events: list[dict] = field(default_factory=list)
+    stopped_by: str = "end"  # "end", "max_frames", "stopped", "user", "interrupted"
+    source: str = ""
 
     @property
     def p50_ms(self) -> float:
@@ -43,31 +72,126 @@ class RunSummary:
         return float(np.percentile(self.totals_ms, 95)) if self.totals_ms else float("nan")
 
 
+class _Stats:
+    """Collects per-stage times between reports and a short window for the displayed fps."""
+
+    def __init__(self, every_s: float):
+        self.every_s = every_s
+        self.stages: dict[str, list[float]] = collections.defaultdict(list)
+        self.since = time.monotonic()
+        self.recent = collections.deque(maxlen=30)
+
+    def add(self, timings: dict[str, float]) -> float | None:
+        for stage, ms in timings.items():
+            self.stages[stage].append(ms)
+        self.recent.append(time.monotonic())
+        if len(self.recent) < 2:
+            return None
+        return (len(self.recent) - 1) / max(1e-9, self.recent[-1] - self.recent[0])
+
+    def report(self, dropped: int, force: bool = False) -> LatencyReport | None:
+        now = time.monotonic()
+        if not force and now - self.since < self.every_s:
+            return None
+        totals = self.stages.get("total", [])
+        if not totals:
+            return None
+        seconds = now - self.since
+        report = LatencyReport(
+            frames=len(totals),
+            seconds=seconds,
+            fps=len(totals) / max(seconds, 1e-9),
+            p50_ms=float(np.percentile(totals, 50)),
+            p95_ms=float(np.percentile(totals, 95)),
+            dropped=dropped,
+            stages_p50_ms={k: float(np.percentile(v, 50)) for k, v in self.stages.items() if k != "total"},
+        )
+        self.stages.clear()
+        self.since = now
+        return report
+
+
 def run_source(
     pipeline: Pipeline,
     source: FrameSource,
     log_path: Path | None = None,
     max_frames: int | None = None,
     on_frame: Callable[[dict], None] | None = None,
+    sinks: Iterable[Sink] = (),
+    on_stats: Callable[[LatencyReport], None] | None = None,
+    stats_every_s: float = 5.0,
+    should_stop: Callable[[], bool] | None = None,
+    on_event: Callable[[SourceEvent], None] | None = None,
 ) -> RunSummary:
-    """Process every frame of ``source``; write one JSON line per frame to ``log_path``."""
-    summary = RunSummary(log_path=log_path)
-    log_file = open(log_path, "w", encoding="utf-8") if log_path else None
+    """Process ``source`` until it ends, ``max_frames``, ``should_stop()``, a sink's stop or Ctrl-C.
+
+    ``log_path`` adds a JSON-lines sink. ``on_stats`` receives a LatencyReport every
+    ``stats_every_s`` seconds and once at the end. Sinks are closed however the run ends.
+    """
+    summary = RunSummary(log_path=log_path, source=source.description)
+    sinks = list(sinks)
+    if log_path:
+        sinks.insert(0, JsonlSink(log_path))
+    stats = _Stats(stats_every_s)
+
+    def handle_events() -> None:
+        for event in source.drain_events():
+            record = event.record()
+            summary.events.append(record)
+            for sink in sinks:
+                sink.event(record)
+            if on_event:
+                on_event(event)
+
+    def report(force: bool = False) -> None:
+        latest = stats.report(source.dropped, force)
+        if latest and on_stats:
+            on_stats(latest)
+
+    iterator = source.frames()
     try:
-        for index, timestamp, frame in source.frames():
+        for item in iterator:
+            handle_events()
+            if should_stop and should_stop():
+                summary.stopped_by = "stopped"
+                break
+            if item is None:  # a live source waiting for frames
+                report()
+                continue
+            index, timestamp, frame = item
             result = pipeline.process(frame)
+            fps = stats.add(result.timings_ms)
             record = result_record(index, timestamp, result)
             record["wall_time"] = round(time.time(), 3)
-            if log_file:
-                log_file.write(json.dumps(record) + "\n")
-                log_file.flush()
+            record["dropped"] = source.dropped
+            if source.live:
+                record["connection"] = getattr(source, "connection", 0)
+            record["fps"] = round(fps, 2) if fps else None
             summary.frames += 1
             summary.totals_ms.append(result.timings_ms["total"])
+            keep = True
+            for sink in sinks:
+                keep = sink.frame(record, frame, result) and keep
             if on_frame:
                 on_frame(record)
-            if max_frames and summary.frames >= max_frames:
+            if not keep:
+                summary.stopped_by = "user"
                 break
+            if max_frames and summary.frames >= max_frames:
+                summary.stopped_by = "max_frames"
+                break
+            report()
+    except KeyboardInterrupt:
+        summary.stopped_by = "interrupted"
     finally:
-        if log_file:
-            log_file.close()
+        close = getattr(iterator, "close", None)
+        if close:
+            close()  # stops a live source's reader thread
+        try:
+            handle_events()
+            report(force=True)
+        finally:
+            for sink in sinks:
+                sink.close()
+    summary.dropped = source.dropped
     return summary

@@ -1,6 +1,10 @@
-"""Frame sources behind one interface: video file, image folder, NIfTI file or folder.
+"""Frame sources behind one interface: camera, network stream, video file, image folder, NIfTI, DICOM.
 
 A source yields (index, timestamp_s, frame) where frame is H×W uint8 or H×W×3 BGR uint8.
+File sources yield every frame in order and end at the end of the file. Live sources (a
+camera, a stream URL, or a file with ``realtime=True``) deliver only the newest frame, count
+the dropped ones in ``dropped``, may yield None while waiting, and report outages through
+``drain_events()`` (see ``runtime.live``).
 """
 
 from __future__ import annotations
@@ -13,45 +17,73 @@ import cv2
 import numpy as np
 
 from echosr_edge.errors import DataError, SourceError
+from echosr_edge.runtime.live import (
+    CaptureSource,
+    LatestFrameSource,
+    PacedSource,
+    ReconnectPolicy,
+    SourceEvent,
+    is_stream_url,
+)
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v"}
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mjpg", ".mjpeg"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
 
 class FrameSource(Protocol):
-    """Something that yields frames in order."""
+    """Something that yields frames in order (live sources may yield None while they wait)."""
 
     description: str
+    live: bool
+    dropped: int
+    fps: float | None
 
-    def frames(self) -> Iterator[tuple[int, float, np.ndarray]]: ...
+    def frames(self) -> Iterator[tuple[int, float, np.ndarray] | None]: ...
+
+    def drain_events(self) -> list[SourceEvent]: ...
+
+
+class _FileSource:
+    """What every file source shares: never live, never drops, no events."""
+
+    live = False
+    dropped = 0
+    fps: float | None = 25.0
+    description = "file"
+
+    def drain_events(self) -> list[SourceEvent]:
+        return []
 
 
 def _is_nifti(path: Path) -> bool:
     return path.name.endswith(NIFTI_SUFFIXES)
 
 
-class VideoFileSource:
+class VideoFileSource(_FileSource):
     """Frames of a video file, decoded by OpenCV; timestamps from the container."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.description = f"video {self.path.name}"
+        cap = cv2.VideoCapture(str(self.path))
+        fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
+        cap.release()
+        self.fps = fps if 0 < fps < 1000 else 25.0
 
     def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             raise SourceError(f"cannot open video {self.path} (unsupported or damaged)")
-        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
         index = 0
         try:
             while True:
                 ok, frame = cap.read()
                 if not ok:
                     break
-                yield index, index / fps, frame
+                yield index, index / self.fps, frame
                 index += 1
         finally:
             cap.release()
@@ -59,7 +91,7 @@ class VideoFileSource:
             raise SourceError(f"video {self.path} has no readable frames")
 
 
-class ImageFolderSource:
+class ImageFolderSource(_FileSource):
     """Image files of a folder in name order (PNG, JPEG, BMP, TIFF)."""
 
     def __init__(self, folder: Path, fps: float = 25.0):
@@ -79,7 +111,7 @@ class ImageFolderSource:
             yield index, index / self.fps, frame
 
 
-class NiftiSource:
+class NiftiSource(_FileSource):
     """Frames of one NIfTI file (a frame or a cine) or of every NIfTI file in a folder."""
 
     def __init__(self, path: Path, fps: float = 25.0):
@@ -110,14 +142,58 @@ class NiftiSource:
                 index += 1
 
 
-def open_source(spec: str | Path) -> FrameSource:
-    """A source for a path: a video file, an image folder, a NIfTI file or a folder of them."""
-    path = Path(spec)
+class DicomSource(_FileSource):
+    """Frames of a DICOM frame or multi-frame cine, or of every DICOM file in a folder (name order).
+
+    Frames are decoded one at a time, so a long cine never sits in memory whole. The frame
+    rate comes from the first file's header (CineRate or FrameTime), else 25.
+    """
+
+    def __init__(self, path: Path):
+        from echosr_edge.data.dicom import dicom_info, is_dicom_file
+
+        self.path = Path(path)
+        if self.path.is_dir():
+            self.files = sorted(p for p in self.path.rglob("*") if is_dicom_file(p))
+            if not self.files:
+                raise SourceError(f"no DICOM files in {self.path}")
+        else:
+            self.files = [self.path]
+        try:
+            info = dicom_info(self.files[0])
+        except DataError as exc:
+            raise SourceError(str(exc)) from exc
+        self.fps = info.fps or 25.0
+        self.description = f"DICOM {self.path.name} ({len(self.files)} file(s), {info.frames} frame(s) in the first)"
+
+    def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
+        from echosr_edge.data.dicom import iter_dicom_frames
+
+        index = 0
+        for path in self.files:
+            try:
+                for frame in iter_dicom_frames(path):
+                    yield index, index / self.fps, frame
+                    index += 1
+            except DataError as exc:
+                if len(self.files) == 1:
+                    raise SourceError(str(exc)) from exc
+                log.warning("skipping %s", exc)
+
+
+def open_file_source(path: Path) -> _FileSource:
+    """A source for a path: a video file, an image folder, a NIfTI or DICOM file, or a folder of them."""
+    from echosr_edge.data.dicom import is_dicom_file
+
+    path = Path(path)
     if not path.exists():
         raise SourceError(f"source not found: {path}")
     if path.is_dir():
-        if any(_is_nifti(p) for p in path.rglob("*")):
+        entries = list(path.rglob("*"))
+        if any(_is_nifti(p) for p in entries):
             return NiftiSource(path)
+        if any(p.suffix.lower() in (".dcm", ".dicom") for p in entries):
+            return DicomSource(path)
         return ImageFolderSource(path)
     if _is_nifti(path):
         return NiftiSource(path)
@@ -125,4 +201,26 @@ def open_source(spec: str | Path) -> FrameSource:
         return VideoFileSource(path)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         raise SourceError(f"{path} is a single image: pass the folder that holds it")
-    raise SourceError(f"unsupported source {path} (a video, an image folder or NIfTI)")
+    if is_dicom_file(path):
+        return DicomSource(path)
+    raise SourceError(f"unsupported source {path} (a video, an image folder, NIfTI, DICOM, a camera index or a stream URL)")
+
+
+def open_source(
+    spec: str | Path | int,
+    realtime: bool = False,
+    policy: ReconnectPolicy = ReconnectPolicy(),
+    on_event=None,
+) -> FrameSource:
+    """A source for ``spec``: a camera index (int or digits), a stream URL, or a path.
+
+    Cameras and streams are live (newest frame only, reconnected with ``policy``); files are
+    read frame by frame unless ``realtime``, which plays them at their frame rate and drops
+    the frames the pipeline cannot keep up with, as a live source would.
+    """
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+        return LatestFrameSource(CaptureSource(int(spec), policy, on_event))
+    if isinstance(spec, str) and is_stream_url(spec):
+        return LatestFrameSource(CaptureSource(spec, policy, on_event))
+    source = open_file_source(Path(spec))
+    return LatestFrameSource(PacedSource(source)) if realtime else source

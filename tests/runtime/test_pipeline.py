@@ -77,3 +77,64 @@ def test_bundle_pipeline_classifies_with_both_precisions(bundle_dir):
 def test_asking_for_a_missing_precision_names_what_the_bundle_has(bundle_copy):
     with pytest.raises(BundleError, match="no onnx artifact at fp16.*onnx/fp32"):
         load_pipeline(bundle_copy, get_profile("cpu"), precision="fp16")
+
+
+def quality_by_brightness(x):
+    """'good' for bright frames, 'poor' for dark ones (labels good, medium, poor)."""
+    m = float(x.mean())
+    return np.array([[m, 0.0, 1.0 - m]], dtype=np.float32) * 10
+
+
+def _auto_pipeline(sr):
+    quality = Classifier("quality", FakeEngine(quality_by_brightness), ("good", "medium", "poor"), 32)
+    view = Classifier("view", FakeEngine(brightness_classifier), ("2CH", "4CH"), 32)
+    return Pipeline(32, 4, sr, [view], enhance="auto", quality=quality)
+
+
+def test_auto_enhances_only_frames_the_quality_model_does_not_rate_good():
+    sr = FakeEngine(upsample4)
+    pipeline = _auto_pipeline(sr)
+    bright = pipeline.process(np.full((40, 40), 230, np.uint8))
+    dark = pipeline.process(np.full((40, 40), 20, np.uint8))
+    assert (bright.quality, bright.enhanced_applied) == ("good", False)
+    assert (dark.quality, dark.enhanced_applied) == ("poor", True)
+    assert len(sr.calls) == 1
+    assert "quality" in dark.timings_ms and dark.quality_probabilities["poor"] > 0.5
+
+
+def test_auto_without_a_quality_model_enhances_every_frame_and_says_so():
+    sr = FakeEngine(upsample4)
+    pipeline = Pipeline(32, 4, sr, [Classifier("view", FakeEngine(brightness_classifier), ("2CH", "4CH"), 32)], enhance="auto")
+    assert pipeline.enhance == "always"
+    assert any("no quality model" in note for note in pipeline.notes)
+    assert pipeline.process(np.full((40, 40), 230, np.uint8)).enhanced_applied
+
+
+def test_pipeline_crops_a_screen_capture_to_its_sector_before_resizing(screen_capture):
+    from echosr_edge.runtime.sector import SectorCropper
+
+    canvas, (top, left, bottom, right) = screen_capture
+    pipeline = Pipeline(32, 4, FakeEngine(upsample4), [Classifier("view", FakeEngine(brightness_classifier), ("a", "b"), 32)],
+                        sector=SectorCropper())
+    result = pipeline.process(canvas)
+    assert result.crop is not None and abs(result.crop.top - top) <= 6 and abs(result.crop.left - left) <= 6
+    uncropped = Pipeline(32, 4, FakeEngine(upsample4), [Classifier("view", FakeEngine(brightness_classifier), ("a", "b"), 32)])
+    # The fan fills the cropped input, so it is brighter on average than the whole screen.
+    assert pipeline.preprocess(canvas)[0].mean() > uncropped.preprocess(canvas)[0].mean()
+
+
+def test_load_pipeline_records_the_artifact_each_model_runs(bundle_dir):
+    pipeline = load_pipeline(bundle_dir, get_profile("cpu"))
+    assert {n: a.precision for n, a in pipeline.artifacts.items()} == {"sr": "int8", "view": "int8"}
+    assert set(pipeline.engines) == {"sr", "view"}
+
+
+def test_openvino_pipeline_labels_like_the_onnx_pipeline(openvino_bundle):
+    frames = np.load(openvino_bundle / "verification" / "frames.npy")
+    onnx = load_pipeline(openvino_bundle, get_profile("cpu"), precision="fp32")
+    ov = load_pipeline(openvino_bundle, get_profile("intel-cpu"), precision="fp32")
+    assert ov.artifacts["sr"].format == "openvino"
+    for frame in frames:
+        a, b = onnx.process(frame), ov.process(frame)
+        assert a.labels == b.labels
+        np.testing.assert_allclose(a.enhanced, b.enhanced, atol=1e-3)

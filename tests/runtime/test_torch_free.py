@@ -7,7 +7,10 @@ CHECK = """
 import sys
 import echosr_edge.runtime, echosr_edge.runtime.pipeline, echosr_edge.runtime.bench
 import echosr_edge.runtime.run, echosr_edge.runtime.sources, echosr_edge.runtime.engines.onnxruntime
-import echosr_edge.devices.profiles, echosr_edge.bundle.integrity, echosr_edge.cli
+import echosr_edge.runtime.engines.openvino, echosr_edge.runtime.engines.tensorrt, echosr_edge.runtime.live
+import echosr_edge.runtime.checks, echosr_edge.runtime.sinks, echosr_edge.runtime.display, echosr_edge.runtime.sector
+import echosr_edge.devices.profiles, echosr_edge.devices.detect, echosr_edge.bundle.integrity, echosr_edge.cli
+import echosr_edge.cli.run, echosr_edge.cli.devices, echosr_edge.data.dicom
 heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'nncf')
                or m.startswith(('echosr_edge.train', 'echosr_edge.models', 'echosr_edge.export')))
 print(','.join(heavy))

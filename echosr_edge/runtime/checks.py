@@ -1,0 +1,141 @@
+"""Start-up check: the bundle's verification frames through the chosen engines, against FP32 references.
+
+The exporter stores, per model, the FP32 model's outputs on ``verification/frames.npy``
+(N×H×W uint8 at hr_size): for SR, SR(bicubic ↓scale(frame)) as N×1×H×W; for a classifier,
+the logits of the frame resized to its input size (un-enhanced). Running the same inputs
+through the engines this device loaded shows, before the first patient frame, whether this
+backend, precision and machine reproduce the model within the bundle's budgets.
+
+Classifier agreement leaves out near-ties: frames where the FP32 model's own probability for
+the engine's pick is within ``TIE_MARGIN`` of its top class. The verification frames are
+stored as uint8, so a decision the FP32 model made by a hair (0.501 against 0.499) can flip on
+input rounding alone, on any backend; counting it would fail an exact FP32 engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from echosr_edge.bundle.manifest import Manifest
+from echosr_edge.data.preprocess import bicubic_down, resize_unit
+from echosr_edge.errors import EchoSRError
+from echosr_edge.metrics import mean_psnr
+from echosr_edge.runtime.engine import run_single
+from echosr_edge.runtime.pipeline import Pipeline, softmax
+
+DEFAULT_SR_MIN_PSNR_DB = 40.0
+DEFAULT_CLASSIFIER_MIN_AGREEMENT = 0.99
+TIE_MARGIN = 0.02  # in probability
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """One model's engine against its FP32 reference."""
+
+    model: str
+    format: str
+    precision: str
+    metric: str  # "psnr_vs_fp32_db" or "agreement_vs_fp32"
+    value: float
+    budget: float
+    passed: bool
+    near_ties: int = 0  # classifier frames left out of the agreement (see TIE_MARGIN)
+
+    def describe(self) -> str:
+        unit = " dB" if self.metric.startswith("psnr") else ""
+        verdict = "ok" if self.passed else "OUTSIDE BUDGET"
+        ties = f", {self.near_ties} near-tie frame(s) not counted" if self.near_ties else ""
+        return (
+            f"{self.model} ({self.format}/{self.precision}): {self.metric} {self.value:.4g}{unit} "
+            f"(budget {self.budget:g}{unit}{ties}) {verdict}"
+        )
+
+
+@dataclass(frozen=True)
+class StartupCheck:
+    """The start-up check: one row per model that has a reference, and what could not be checked."""
+
+    frames: int
+    checks: tuple[ModelCheck, ...]
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> list[ModelCheck]:
+        return [c for c in self.checks if not c.passed]
+
+
+class VerificationFailed(EchoSRError):
+    """The engines disagree with the FP32 references beyond the bundle's budgets (with --strict)."""
+
+
+def _budgets(manifest: Manifest) -> tuple[float, float]:
+    budgets = manifest.notes.get("budgets", {}) if isinstance(manifest.notes, dict) else {}
+    return (
+        float(budgets.get("sr_min_psnr_vs_fp32_db", DEFAULT_SR_MIN_PSNR_DB)),
+        float(budgets.get("classifier_min_agreement", DEFAULT_CLASSIFIER_MIN_AGREEMENT)),
+    )
+
+
+def check_engines(bundle_dir: Path, manifest: Manifest, pipeline: Pipeline) -> StartupCheck:
+    """Run the verification frames through ``pipeline``'s engines and compare with the FP32 references.
+
+    Checksums were verified when the bundle was opened, so the references are the exporter's.
+    """
+    bundle_dir = Path(bundle_dir)
+    ver = manifest.verification_frames
+    if not ver:
+        return StartupCheck(0, (), ("the bundle has no verification frames",))
+    frames = np.load(bundle_dir / ver["file"], allow_pickle=False)
+    hr = [f.astype(np.float32) / 255.0 for f in frames]
+    sr_budget, clf_budget = _budgets(manifest)
+    checks, skipped = [], []
+    for name, engine in pipeline.engines.items():
+        entry = manifest.model(name)
+        art = pipeline.artifacts[name]
+        if not entry.reference:
+            skipped.append(f"{name}: no FP32 reference in the bundle")
+            continue
+        reference = np.load(bundle_dir / entry.reference["file"], allow_pickle=False)
+        if len(reference) != len(frames):
+            skipped.append(f"{name}: {len(reference)} reference outputs for {len(frames)} frames")
+            continue
+        if entry.role == "sr":
+            scale = int(entry.scale or pipeline.scale)
+            outputs = np.concatenate([run_single(engine, bicubic_down(x, scale)[None, None]) for x in hr])
+            value = mean_psnr(np.clip(reference, 0, 1), np.clip(outputs, 0, 1))
+            checks.append(ModelCheck(name, art.format, art.precision, "psnr_vs_fp32_db", value, sr_budget, value >= sr_budget))
+        else:
+            size = int(entry.preprocessing["input_size"])
+            logits = np.concatenate([run_single(engine, resize_unit(x, size)[None, None]) for x in hr])
+            value, ties = classifier_agreement(reference, logits)
+            checks.append(
+                ModelCheck(name, art.format, art.precision, "agreement_vs_fp32", value, clf_budget, value >= clf_budget, ties)
+            )
+    return StartupCheck(len(frames), tuple(checks), tuple(skipped))
+
+
+def classifier_agreement(reference_logits: np.ndarray, logits: np.ndarray, margin: float = TIE_MARGIN) -> tuple[float, int]:
+    """Top-1 agreement of N×K ``logits`` with the FP32 ``reference_logits``, and the near-ties left out."""
+    ref_probs = softmax(reference_logits)
+    ref_top, got = reference_logits.argmax(1), logits.argmax(1)
+    rows = np.arange(len(got))
+    near_tie = (got != ref_top) & (ref_probs[rows, ref_top] - ref_probs[rows, got] < margin)
+    counted = ~near_tie
+    if not counted.any():
+        return 1.0, int(near_tie.sum())
+    return float(np.mean(got[counted] == ref_top[counted])), int(near_tie.sum())
+
+
+def enforce(check: StartupCheck, strict: bool) -> list[str]:
+    """Warnings for the checks outside budget; with ``strict`` they refuse to run instead."""
+    problems = [c.describe() for c in check.failures]
+    if problems and strict:
+        raise VerificationFailed("start-up check failed (--strict): " + "; ".join(problems))
+    return problems

@@ -1,0 +1,88 @@
+"""The picture a window or a recording shows: original | enhanced side by side, with labels and fps."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import cv2
+import numpy as np
+
+from echosr_edge.data.preprocess import to_grey
+from echosr_edge.runtime.pipeline import FrameResult
+
+VIEW_MODES = ("side-by-side", "original", "enhanced")
+PANE = 384  # pane height in pixels
+
+
+def display_available() -> bool:
+    """Whether a window can open: OpenCV built with a GUI backend and, on Linux, a display to show it on."""
+    info = cv2.getBuildInformation()
+    gui_lines = [line for line in info.splitlines() if line.strip().startswith("GUI:")]
+    if gui_lines and gui_lines[0].split(":", 1)[1].strip().upper() in ("NONE", "NO"):
+        return False
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _pane(image: np.ndarray, height: int) -> np.ndarray:
+    """An H×W grey (uint8, or float in [0, 1]) or BGR image as a BGR pane ``height`` tall."""
+    if image.dtype != np.uint8:
+        image = (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    grey = to_grey(image)
+    width = max(1, round(grey.shape[1] * height / grey.shape[0]))
+    pane = cv2.resize(grey, (width, height), interpolation=cv2.INTER_AREA if grey.shape[0] > height else cv2.INTER_CUBIC)
+    return cv2.cvtColor(pane, cv2.COLOR_GRAY2BGR)
+
+
+def _text(canvas: np.ndarray, lines: list[str], x: int, y: int) -> None:
+    for i, line in enumerate(lines):
+        pos = (x, y + 20 * i)
+        cv2.putText(canvas, line, pos, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(canvas, line, pos, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (80, 255, 80), 1, cv2.LINE_AA)
+
+
+def overlay_lines(result: FrameResult, fps: float | None) -> list[str]:
+    """The text shown over the picture: labels with confidence, quality, enhancement, fps."""
+    lines = [
+        f"{task}: {label} {result.probabilities[task][label]:.0%}" for task, label in result.labels.items()
+    ]
+    if result.quality is not None:
+        lines.append(f"quality: {result.quality}")
+    lines.append("enhanced (SR)" if result.enhanced_applied else "not enhanced")
+    if fps:
+        lines.append(f"{fps:.1f} fps, {result.timings_ms['total']:.0f} ms")
+    return lines
+
+
+def compose_view(
+    original: np.ndarray,
+    result: FrameResult,
+    fps: float | None = None,
+    mode: str = "side-by-side",
+    labels: bool = True,
+    height: int = PANE,
+) -> np.ndarray:
+    """The BGR picture for one frame: the source frame and/or the image the classifiers saw.
+
+    Side by side, both panes are ``height`` tall and square (the original is resized to the
+    square the models see), so a recording keeps one size whatever the source does.
+    """
+    if mode not in VIEW_MODES:
+        raise ValueError(f"view mode must be one of {VIEW_MODES}")
+    left = _pane(cv2.resize(to_grey(original), (height, height), interpolation=cv2.INTER_AREA), height)
+    right = _pane(result.enhanced, height)
+    if mode == "original":
+        canvas = left
+    elif mode == "enhanced":
+        canvas = right
+    else:
+        canvas = np.concatenate([left, np.zeros((height, 4, 3), np.uint8), right], axis=1)
+    canvas = np.ascontiguousarray(canvas)
+    if labels:
+        _text(canvas, overlay_lines(result, fps), 8, 20)
+        if mode == "side-by-side":
+            _text(canvas, ["original"], 8, height - 10)
+            _text(canvas, ["enhanced" if result.enhanced_applied else "pre-processed"], height + 12, height - 10)
+    return canvas
