@@ -66,17 +66,24 @@ $HAVE_PYTHON: pass --python python$WANT_PYTHON, or build the kit again with --py
 
 say "creating the virtual environment $PREFIX/venv"
 mkdir -p "$PREFIX"
-VENV_OPTIONS=""
-if [ "$SYSTEM_SITE" = yes ]; then VENV_OPTIONS="--system-site-packages"; fi
+VENV_OPTIONS="--without-pip"
+if [ "$SYSTEM_SITE" = yes ]; then VENV_OPTIONS="$VENV_OPTIONS --system-site-packages"; fi
+# Without pip, so that Ubuntu's missing python3-venv (ensurepip) does not matter: pip comes from the kit.
 # shellcheck disable=SC2086
-"$PYTHON" -m venv $VENV_OPTIONS "$PREFIX/venv" \
-    || die "cannot create a virtual environment (on Ubuntu: sudo apt install python3-venv)"
+"$PYTHON" -m venv $VENV_OPTIONS "$PREFIX/venv" || die "$PYTHON cannot create a virtual environment"
 
-say "installing $REQUIREMENT from the kit's wheels (no network)"
 # Only the kit's wheels: no index, and no pip settings of this machine that could add one.
 unset PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_FIND_LINKS PIP_REQUIRE_VIRTUALENV
-PIP_CONFIG_FILE=/dev/null "$PREFIX/venv/bin/python" -m pip install --disable-pip-version-check \
-    --no-index --find-links "$KIT/wheels" "$REQUIREMENT" \
+export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
+PIP_WHEEL=$(ls "$KIT"/wheels/pip-*.whl 2>/dev/null | head -n 1)
+[ -n "$PIP_WHEEL" ] || die "the kit has no pip wheel in wheels/"
+say "installing pip into the virtual environment from $(basename "$PIP_WHEEL")"
+# A pip wheel runs as pip itself (python pip-X.whl/pip ...); --ignore-installed keeps a system pip out.
+"$PREFIX/venv/bin/python" "$PIP_WHEEL/pip" install --quiet --ignore-installed --no-index \
+    --find-links "$KIT/wheels" pip || die "could not install pip from $PIP_WHEEL"
+
+say "installing $REQUIREMENT from the kit's wheels (no network)"
+"$PREFIX/venv/bin/python" -m pip install --no-index --find-links "$KIT/wheels" "$REQUIREMENT" \
     || die "pip could not install from $KIT/wheels (see above)"
 
 for module in $SYSTEM_MODULES; do

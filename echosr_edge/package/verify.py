@@ -115,7 +115,7 @@ def _target_problems(kit: Path, info: dict, earlier: list[str]) -> list[str]:
     if project_wheel is None:
         problems.append("wheels/ holds no echosr-edge wheel")
     elif info.get("dependencies") != "not included":
-        needed = wheel_requirements(project_wheel, tuple(info.get("extras") or ()))
+        needed = wheel_requirements(project_wheel, tuple(info.get("extras") or ())) | {"pip"}
         missing = sorted(needed - projects)
         if missing:
             problems.append(f"wheels/ lacks {', '.join(missing)}, which {project_wheel.name} needs")

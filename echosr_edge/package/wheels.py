@@ -148,7 +148,7 @@ def download_dependencies(
     out_dir: Path,
     wheels_from: Path | None = None,
 ) -> list[Path]:
-    """Download the wheels ``project_wheel[extras]`` needs on the target into ``out_dir``.
+    """Download the wheels ``project_wheel[extras]`` needs on the target, and pip's, into ``out_dir``.
 
     Binary wheels only, for CPython ``python`` on ``platforms``. With ``wheels_from``, pip looks
     only in that folder (no index): a mirror, or the wheels/ of an earlier kit.
@@ -157,6 +157,7 @@ def download_dependencies(
     out_dir.mkdir(parents=True, exist_ok=True)
     before = set(out_dir.iterdir())
     requirement = str(Path(project_wheel).resolve()) + (f"[{','.join(extras)}]" if extras else "")
+    # pip itself travels too: install.sh bootstraps the venv's pip from it (no ensurepip needed).
     args = ["download", "--only-binary=:all:", "--dest", str(out_dir), "--implementation", "cp"]
     args += ["--python-version", f"{python[0]}.{python[1]}", "--abi", f"cp{python[0]}{python[1]}"]
     args += ["--abi", "abi3", "--abi", "none"]
@@ -166,6 +167,6 @@ def download_dependencies(
         if not Path(wheels_from).is_dir():
             raise EchoSRError(f"--wheels-from {wheels_from}: no such folder")
         args += ["--no-index", "--find-links", str(Path(wheels_from).resolve())]
-    _pip([*args, requirement], f"downloading the dependencies for {', '.join(platforms[:1])} Python {python[0]}.{python[1]}")
+    _pip([*args, requirement, "pip"], f"downloading the dependencies for {', '.join(platforms[:1])} Python {python[0]}.{python[1]}")
     # pip copies the project wheel itself into the folder too; the caller already placed it.
     return sorted(p for p in set(out_dir.iterdir()) - before if p.suffix == ".whl")
