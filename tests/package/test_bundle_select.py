@@ -95,3 +95,23 @@ def test_a_bundle_cut_for_cpu_does_not_suit_jetson(tmp_path, bundle_dir):
     sel = select_for_target(Manifest.load(bundle_dir), get_target("cpu"))
     copy_selection(bundle_dir, sel, tmp_path / "cut")
     assert bundle_problems(tmp_path / "cut", get_target("jetson")) == ["the bundle was cut for 'cpu', but the kit is for 'jetson'"]
+
+
+def test_intel_cpu_copy_takes_the_openvino_bin_beside_its_xml(tmp_path, bundle_copy):
+    xml, weights = bundle_copy / "models" / "view.int8.xml", bundle_copy / "models" / "view.int8.bin"
+    xml.write_text("<net/>")  # stand-ins: the copy checks names and checksums, not the IR inside
+    weights.write_bytes(b"\x00" * 64)
+    data = json.loads((bundle_copy / "manifest.json").read_text())
+    for model in data["models"]:
+        model["artifacts"].append({
+            **model["artifacts"][0], "format": "openvino", "precision": "int8", "file": "models/view.int8.xml",
+            "sha256": sha256_file(xml), "size": xml.stat().st_size,
+            "companions": [{"file": "models/view.int8.bin", "sha256": sha256_file(weights), "size": 64}],
+        })
+    (bundle_copy / "manifest.json").write_text(json.dumps(data))
+
+    sel = select_for_target(Manifest.load(bundle_copy), get_target("intel-cpu"))
+    copy_selection(bundle_copy, sel, tmp_path / "cut")
+    assert (tmp_path / "cut" / "models" / "view.int8.bin").read_bytes() == b"\x00" * 64
+    assert sel.device == "intel-cpu"
+    assert bundle_problems(tmp_path / "cut", get_target("intel-cpu")) == []
