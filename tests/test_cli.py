@@ -11,7 +11,8 @@ def test_run_with_a_missing_source_exits_nonzero_with_one_line(tmp_path, bundle_
     result = CliRunner().invoke(main, ["run", "--bundle", str(bundle_dir), "--source", str(tmp_path / "gone.mp4"), "--headless"])
     assert result.exit_code == 1
     assert "source not found" in result.output
-    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert "Traceback" not in result.output and len(errors) == 1 and "gone.mp4" in errors[0]
 
 
 def test_run_refuses_a_bundle_with_an_altered_model_naming_the_file(bundle_copy, camus_root):
