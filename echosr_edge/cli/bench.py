@@ -1,4 +1,4 @@
-"""echosr-edge bench: latency and fidelity report for a bundle."""
+"""echosr-edge bench: latency and fidelity report for a bundle, every backend side by side."""
 
 from __future__ import annotations
 
@@ -9,16 +9,62 @@ import click
 
 @click.command("bench")
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
-@click.option("--device", default="cpu", show_default=True, help="Device profile.")
-@click.option("--runs", default=50, show_default=True, type=click.IntRange(min=1), help="Timed runs per precision.")
+@click.option("--device", "devices", multiple=True, default=("all",), show_default=True,
+              help="Device profile(s) to bench (repeatable); 'all' benches every profile this machine runs.")
+@click.option("--runs", default=50, show_default=True, type=click.IntRange(min=1), help="Timed runs per target.")
 @click.option("--warmup", default=5, show_default=True, type=click.IntRange(min=0))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for bench.json and bench.md (default: BUNDLE/../report).")
-def command(bundle: Path, device: str, runs: int, warmup: int, out: Path | None) -> None:
-    """Bench every precision of BUNDLE on the bundle's verification frames."""
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads per engine (default: all cores).")
+@click.option("--hint", type=click.Choice(["latency", "throughput"]), default="latency", show_default=True,
+              help="OpenVINO performance hint.")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Bench on this CAMUS tree's frames (default: the bundle's verification frames).")
+@click.option("--frames", "max_frames", default=64, show_default=True, type=click.IntRange(min=1), help="Frames drawn from --data.")
+@click.option("--torch-checkpoints", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder with NAME.pt for each bundle model: adds the PyTorch FP32 baseline (needs the 'train' extra).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for bench.json, bench.md and PNGs (default: BUNDLE/../report).")
+def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torch_checkpoints, out) -> None:
+    """Bench BUNDLE: per-stage latency, fps, memory, size and fidelity against FP32 for every target."""
+    from echosr_edge.bundle.integrity import open_bundle
+    from echosr_edge.devices.detect import detect_devices
     from echosr_edge.devices.profiles import get_profile
-    from echosr_edge.runtime.bench import bench_bundle, report_markdown, write_report
+    from echosr_edge.runtime.bench import bench_targets, bundle_targets, format_table, load_frames, write_report
 
-    report = bench_bundle(bundle, get_profile(device), runs=runs, warmup=warmup)
+    manifest = open_bundle(bundle)
+    statuses = {s.name: s for s in detect_devices()}
+    names = [n for n in statuses if statuses[n].available] if "all" in devices else list(devices)
+    profiles = []
+    for name in names:
+        status = statuses.get(name)
+        if status is None:
+            get_profile(name)  # raises with the known names
+        if not status.available:
+            click.echo(f"skipping device {name}: {status.reason}", err=True)
+            continue
+        profile = get_profile(name).with_formats(status.formats)
+        if threads:
+            profile = profile.__class__(**{**profile.__dict__, "threads": threads})
+        if "openvino" in profile.formats:
+            profile = profile.with_options("openvino", performance_hint=hint.upper())
+        profiles.append(profile)
+    if data:
+        from echosr_edge.runtime.bench_data import frames_from_tree
+
+        frames, labels = frames_from_tree(data, manifest, max_frames)
+    else:
+        frames, labels = load_frames(bundle, manifest)
+    baseline = None
+    if torch_checkpoints:
+        from echosr_edge.export.torch_engine import find_checkpoints, torch_target
+
+        baseline = torch_target(manifest, find_checkpoints(torch_checkpoints, manifest), threads)
+    targets = bundle_targets(bundle, manifest, profiles)
+    report = bench_targets(
+        targets, frames, labels, runs, warmup, baseline, bundle=str(bundle), threads=threads,
+        on_row=lambda r: click.echo(f"  {r.format} {r.precision}: {r.status}"
+                                    + (f", p50 {r.stages['total'].p50:.1f} ms" if r.stages else ""), err=True),
+    )
     json_path, md_path = write_report(report, out or Path(bundle).parent / "report")
-    click.echo(report_markdown(report))
+    m = report.machine
+    click.echo(f"{m['cpu']}, {m['cores']} cores, SIMD {' '.join(m['simd'])}; {report.runs} runs × batch 1; reference {report.reference}")
+    click.echo(format_table(report))
     click.echo(f"report: {json_path} and {md_path}")
