@@ -29,14 +29,16 @@ class DemoConfig:
     scale: int = 4
     classifier_size: int = 128
     sr_epochs: int = 6
-    sr_patches_per_frame: int = 2
+    sr_patches_per_frame: int = 4
     sr_patch_lr: int = 16
     sr_lr: float = 1e-3
+    sr_init: str = "interpolation"  # SRResNet starts as a bicubic interpolator (models/interp_init.py)
     classifier_epochs: int = 4
     classifier_lr: float = 3e-4
     tasks: tuple[str, ...] = ("view", "phase")
     video_frames: int = 48
     bench_runs: int = 20
+    targets: tuple[str, ...] = ("onnx", "openvino")
     seed: int = 0
 
 
@@ -98,6 +100,8 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
         lr=config.sr_lr,
         patch_lr=config.sr_patch_lr,
         patches_per_frame=config.sr_patches_per_frame,
+        init=config.sr_init,
+        lr_schedule="cosine",
         seed=config.seed,
     )
     sr = sr_job(data, out / "checkpoints" / "sr.pt", sr_cfg, on_epoch=lambda r: say(f"    sr epoch {r['epoch']} loss {r['loss']:.4f}"))
@@ -122,11 +126,11 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
         evaluations[task] = job.evaluation
         checkpoints[task] = job.checkpoint
 
-    say("4/6 exporting ONNX FP32 and ONNX Runtime INT8 into a bundle")
+    say("4/6 exporting ONNX and OpenVINO, FP32 and INT8, into a verified bundle")
     train, test = split_patients(read_camus(data).frames, 0.2, config.seed)
     bundle = out / "bundle"
     manifest, rows = export_bundle(
-        checkpoints, calibration=train, verification=test, out=bundle, config=ExportConfig(allow_degraded=True)
+        checkpoints, calibration=train, verification=test, out=bundle, config=ExportConfig(targets=config.targets, allow_degraded=True)
     )
     evaluations["export"] = [row.__dict__ for row in rows]
 
@@ -137,8 +141,14 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     run_log = out / "run.jsonl"
     run_source(pipeline, open_source(video), log_path=run_log)
 
-    say("6/6 benchmarking FP32 against INT8")
-    report = bench_bundle(bundle, device, runs=config.bench_runs)
+    say("6/6 benchmarking every backend and precision against the PyTorch FP32 models")
+    from echosr_edge.devices.detect import detect_devices
+    from echosr_edge.export.torch_engine import find_checkpoints, torch_target
+
+    runnable = {s.name: s for s in detect_devices() if s.available}
+    others = [get_profile(n).with_formats(runnable[n].formats) for n in ("intel-cpu",) if n in runnable]
+    baseline = torch_target(manifest, find_checkpoints(out / "checkpoints", manifest))
+    report = bench_bundle(bundle, device, runs=config.bench_runs, devices=others, torch_target=baseline)
     bench_json, bench_md = write_report(report, out / "report")
     (out / "report" / "demo.json").write_text(json.dumps(evaluations, indent=2, default=str) + "\n")
     return DemoResult(
