@@ -191,7 +191,7 @@ def test_portrait_stacks_the_images_and_landscape_puts_them_side_by_side(page):
 def test_a_screenshot_shows_both_frames(page, tmp_path):
     driver, _, _ = page
     frames = shown(driver)["frames"]
-    wait_for(driver, lambda d: shown(d)["frames"] >= frames + 10)
+    wait_for(driver, lambda d: shown(d)["frames"] >= frames + 5, timeout=60)
     path = tmp_path / "web-screenshot.png"
     assert driver.save_screenshot(str(path))
     keep = os.environ.get("ECHOSR_WEB_SCREENSHOT")
