@@ -8,11 +8,13 @@ chromium and selenium are installed) or three Python WebSocket consumers in anot
 return of ``hub.publish`` (to the return of ``process`` without a server).
 
 Arms, on the same frames, in one process:
-  none    no hub and no server at all (before the server starts and after it stops);
+  none    no hub and no server at all (blocks before the server starts and after it stops);
   idle    the same loop while the server and its clients are up but get nothing;
   served  the loop publishing every frame to the clients.
-``idle`` and ``served`` blocks alternate (ABAB…), so slow drifts in machine load hit both;
-the verdict compares the medians of ``served`` with ``idle`` and with ``none``.
+``idle`` and ``served`` blocks alternate in ABBA order, so slow drifts in machine load hit
+both; the verdict compares the medians of ``served`` with ``idle`` and with ``none``. The
+report also gives the CPU time the server's threads (event loop, JPEG workers) and the
+client processes spent per frame in each arm, from /proc.
 
 ``--pin`` keeps the clients off the pipeline's cores (they would run on the tablets, not on
 the device): the clients get the last CPU, the pipeline and the server the others.
@@ -72,6 +74,40 @@ def run_block(pipeline, frames, hub: LiveHub | None, count: int, start: int, per
     return out
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_cpu(path: str) -> float:
+    try:
+        fields = open(path).read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except OSError:
+        return 0.0
+
+
+def thread_cpu_seconds(tids: list[int]) -> float:
+    """utime+stime of these threads of this process."""
+    return sum(_stat_cpu(f"/proc/self/task/{t}/stat") for t in tids)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime+stime of processes ``pids`` and all their descendants."""
+    stat = _stat_cpu
+    total, todo, seen = 0.0, list(pids), set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += stat(f"/proc/{pid}/stat")
+        for task in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else []:
+            try:
+                todo += [int(c) for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
+            except OSError:
+                pass
+    return total
+
+
 def pin_thread(cpus: set[int] | None) -> None:
     """Set this thread's CPU set; threads and processes started afterwards inherit it."""
     if cpus:
@@ -94,7 +130,7 @@ def browser_clients(url: str, n: int):
         for _ in range(n - 1):
             driver.switch_to.new_window("window")
             driver.get(url)
-        yield driver
+        yield driver.service.process.pid
     finally:
         driver.quit()
 
@@ -118,7 +154,7 @@ def ws_clients(ws_url: str, n: int):
     """``n`` WebSocket consumers that take every frame offered, in a separate process."""
     proc = subprocess.Popen([sys.executable, "-c", CONSUMER, ws_url, str(n)])
     try:
-        yield proc
+        yield proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
@@ -157,7 +193,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     arms: dict[str, list[float]] = {"none": [], "idle": [], "served": []}
     rounds: list[dict] = []
-    arms["none"] += run_block(pipeline, frames, None, args.block, 0, period)
+    none_blocks = max(1, args.rounds // 2)  # half before the server starts, half after it stops
+    for _ in range(none_blocks):
+        arms["none"] += run_block(pipeline, frames, None, args.block, 0, period)
     with serve(hub, "127.0.0.1", 0) as handle:
         pin_thread(client_cpus)
         clients = (
@@ -165,7 +203,7 @@ def main(argv: list[str] | None = None) -> dict:
             if args.clients == "browser"
             else ws_clients(f"ws://127.0.0.1:{handle.port}/ws", args.n_clients)
         )
-        with clients:
+        with clients as client_pid:
             pin_thread(pipeline_cpus)
             deadline = time.monotonic() + 60
             index = 0
@@ -179,21 +217,26 @@ def main(argv: list[str] | None = None) -> dict:
                 raise SystemExit(f"only {handle.client_count} of {args.n_clients} clients connected")
             sent_before, encodes_before = sum(handle.frames_sent()), hub.encodes
             served_s = 0.0
+            cpu = {arm: {"server": 0.0, "clients": 0.0} for arm in ("idle", "served")}
             for r in range(args.rounds):
                 order = ("idle", "served") if r % 2 == 0 else ("served", "idle")
                 row = {}
                 for arm in order:
                     t = time.perf_counter()
+                    s0, c0 = thread_cpu_seconds(handle.thread_ids()), cpu_seconds([client_pid])
                     lat = run_block(pipeline, frames, hub if arm == "served" else None, args.block, 0, period)
+                    cpu[arm]["server"] += thread_cpu_seconds(handle.thread_ids()) - s0
+                    cpu[arm]["clients"] += cpu_seconds([client_pid]) - c0
                     if arm == "served":
                         served_s += time.perf_counter() - t
                     arms[arm] += lat
-                    row[arm] = median(lat)
+                    row[arm] = round(median(lat), 3)
                 rounds.append(row)
             sent = sum(handle.frames_sent()) - sent_before
             encodes = hub.encodes - encodes_before
             per_client_fps = round(sent / args.n_clients / served_s, 1) if served_s else 0.0
-    arms["none"] += run_block(pipeline, frames, None, args.block, 0, period)
+    for _ in range(none_blocks):
+        arms["none"] += run_block(pipeline, frames, None, args.block, 0, period)
 
     report = {
         "machine": machine_info(),
@@ -212,6 +255,9 @@ def main(argv: list[str] | None = None) -> dict:
         "served_vs_none": round(median(arms["served"]) / median(arms["none"]), 3),
         "rounds_median_ms": rounds,
         "frames_per_client_per_s": per_client_fps,
+        "cpu_ms_per_frame": {
+            arm: {k: round(v * 1000.0 / max(1, len(arms[arm])), 2) for k, v in d.items()} for arm, d in cpu.items()
+        },
         "frames_sent_to_clients": sent,
         "jpeg_pairs_encoded": encodes,
     }

@@ -310,6 +310,11 @@ class ServerHandle:
         """Frames sent to each connected client so far."""
         return [c.sent for c in list(self._app[CLIENTS])]
 
+    def thread_ids(self) -> list[int]:
+        """Native ids of the server's threads (its event loop and its encoding workers)."""
+        workers = [t.native_id for t in list(getattr(self._app[POOL], "_threads", ()))]
+        return [self._thread.native_id, *workers]
+
     def stop(self, timeout: float = 10.0) -> None:
         """Close every client, stop the server and join its thread (idempotent)."""
         if self._thread.is_alive():

@@ -161,6 +161,21 @@ def test_freeze_holds_the_frame_and_snapshot_saves_it_with_its_record(page):
     assert severe(driver) == []
 
 
+def test_source_problems_and_a_lost_connection_show_on_the_page(page):
+    driver, handle, publisher = page
+    publisher.stop()  # the source goes quiet
+    banner = lambda d: d.find_element(By.ID, "banner")  # noqa: E731
+    publisher.hub.set_status("reconnecting", "rtsp://probe.local/live: connection refused, retry in 2 s")
+    wait_for(driver, lambda d: banner(d).is_displayed() and "connection refused" in banner(d).text)
+    assert "reconnecting" in banner(driver).text and shown(driver)["status"] == "reconnecting"
+    publisher.hub.set_status("stopped", "the pipeline failed: engine error")
+    wait_for(driver, lambda d: "pipeline has stopped" in banner(d).text and "engine error" in banner(d).text)
+    assert banner(driver).get_attribute("data-tone") == "error"
+    handle.stop()  # the device goes away
+    wait_for(driver, lambda d: "Connection to the device lost" in banner(d).text)
+    assert shown(driver)["status"] == "connection lost"
+
+
 def test_a_browser_without_the_token_is_refused(page):
     driver, handle, _ = page
     driver.delete_all_cookies()

@@ -244,3 +244,11 @@ print(heavy)
     message, heavy = out.stdout.strip().splitlines()
     assert 'pip install "echosr-edge[web]"' in message
     assert heavy == "[]"
+
+
+def test_the_server_module_imports_no_torch():
+    code = "import sys, echosr_edge.runtime.web.server; print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'nncf')))"
+    pytest.importorskip("aiohttp", reason="the server needs the 'web' extra (aiohttp)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
