@@ -20,7 +20,6 @@ control is in auth.py; the access log records method, path and status, never a q
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -41,17 +40,12 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("echosr_edge.runtime.web.access")
 
 STATIC = {"app.js": "text/javascript", "style.css": "text/css", "index.html": "text/html"}
-HUB, ACCESS, CLIENTS, POOL, LIMIT, CHECK_HOST = (
-    web.AppKey(name, t)
-    for name, t in (
-        ("hub", LiveHub),
-        ("access", Access),
-        ("clients", set),
-        ("pool", ThreadPoolExecutor),
-        ("max_clients", int),
-        ("check_host", bool),
-    )
-)
+HUB = web.AppKey("hub", LiveHub)
+ACCESS = web.AppKey("access", Access)
+CLIENTS = web.AppKey("clients", set)
+POOL = web.AppKey("pool", ThreadPoolExecutor)
+LIMIT = web.AppKey("max_clients", int)
+CHECK_HOST = web.AppKey("check_host", bool)
 ASSETS = web.AppKey("assets", dict)
 LISTENER = web.AppKey("listener", object)
 REFUSALS = {

@@ -279,3 +279,20 @@ def test_a_stalled_client_neither_blocks_the_publisher_nor_grows_memory(open_ser
     assert sent == [1, received]
     assert growth < 2_000_000, f"memory grew by {growth} bytes"
     assert hub.encodes <= received + 1  # nothing was encoded for the stalled client
+
+
+def test_the_page_needs_nothing_from_outside_the_package():
+    from importlib import resources
+
+    folder = resources.files("echosr_edge.runtime.web") / "static"
+    for name in ("index.html", "app.js", "style.css"):
+        text = (folder / name).read_text()
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
+        assert "@import" not in text and "url(" not in text, name
+
+
+def test_the_static_assets_are_served_with_their_types(open_server):
+    for path, kind in (("/static/app.js", "text/javascript"), ("/static/style.css", "text/css"), ("/", "text/html")):
+        status, headers, body = request(local(open_server), "GET", path)
+        assert status == 200 and headers["Content-Type"].startswith(kind) and body
+    assert request(local(open_server), "GET", "/static/../hub.py")[0] == 404
