@@ -29,6 +29,11 @@ from echosr_edge.runtime.web import serve  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
+if not (CHROMIUM and CHROMEDRIVER):
+    pytest.skip(
+        "browser tests need Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver",
+        allow_module_level=True,
+    )
 WAIT_S = 30
 
 # Read in one script: the page paints images and labels in one callback, so this is one frame's view.
@@ -50,8 +55,6 @@ return {frame: text('#stat-frame'), view: text('#label-view .v'), view_conf: tex
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("browser tests need Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
