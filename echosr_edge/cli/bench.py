@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from echosr_edge.cli._trust import trust_option, trust_store
+
 
 @click.command("bench")
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
@@ -22,14 +24,15 @@ import click
 @click.option("--torch-checkpoints", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder with NAME.pt for each bundle model: adds the PyTorch FP32 baseline (needs the 'train' extra).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for bench.json, bench.md and PNGs (default: BUNDLE/../report).")
-def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torch_checkpoints, out) -> None:
+@trust_option
+def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torch_checkpoints, out, trust) -> None:
     """Bench BUNDLE: per-stage latency, fps, memory, size and fidelity against FP32 for every target."""
     from echosr_edge.bundle.integrity import open_bundle
     from echosr_edge.devices.detect import detect_devices
     from echosr_edge.devices.profiles import get_profile
     from echosr_edge.runtime.bench import bench_targets, bundle_targets, format_table, load_frames, write_report
 
-    manifest = open_bundle(bundle)
+    manifest = open_bundle(bundle, trust=trust_store(trust))
     statuses = {s.name: s for s in detect_devices()}
     names = [n for n in statuses if statuses[n].available] if "all" in devices else list(devices)
     profiles = []

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from echosr_edge.cli._trust import trust_option, trust_store
+
 from echosr_edge.devices.profiles import DEVICE_NAMES
 
 
@@ -31,11 +33,16 @@ def _say(message: str) -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads per engine (default: all cores).")
 @click.option("--no-crop", is_flag=True, help="Do not crop frames to the ultrasound sector.")
 @click.option("--stats-every", default=5.0, show_default=True, type=click.FloatRange(min=0.5), help="Seconds between latency reports.")
+@click.option("--serve", "serve_at", is_flag=False, flag_value="127.0.0.1:8765", default=None,
+              help="Serve the live view to a browser at [HOST:]PORT (default 127.0.0.1:8765; needs the 'web' extra).")
+@click.option("--no-auth", is_flag=True, help="With --serve on a non-loopback address: no access token (not recommended).")
+@trust_option
 @click.option("--give-up-after", type=click.FloatRange(min=1), help="Stop when a live source has no frames for this many seconds (default: keep retrying).")
 def command(
     bundle: Path, source: str | None, camera: int | None, device: str, precision: str | None, enhance: str,
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
-    strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, give_up_after: float | None,
+    strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
+    no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None,
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
     from dataclasses import replace
@@ -55,7 +62,7 @@ def command(
         raise click.UsageError("give one of --source or --camera")
     # An explicit device is checked before the bundle: "TensorRT is missing" is the first thing to fix.
     profile = require_device(device) if device != "auto" else None
-    manifest = open_bundle(bundle)
+    manifest = open_bundle(bundle, trust=trust_store(trust))
     profile = profile or require_device("auto", manifest, precision)
     if dla is not None:
         if "tensorrt" not in profile.formats:
@@ -88,20 +95,42 @@ def command(
             _say("no display (or OpenCV without a GUI): running headless")
     if record_path:
         sinks.append(RecordSink(record_path, fps=frames.fps or 25.0))
+    server = None
+    if serve_at:
+        from echosr_edge.runtime.web import LiveHub, parse_address, serve
+        from echosr_edge.runtime.web.sink import WebSink
 
-    summary = run_source(
-        pipeline,
-        frames,
-        log_path=log_path,
-        max_frames=max_frames,
-        sinks=sinks,
-        stats_every_s=stats_every,
-        on_stats=lambda r: _say(
-            f"{r.frames} frames in {r.seconds:.1f} s ({r.fps:.1f} fps): p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, "
-            f"dropped {r.dropped}"
-        ),
-        on_event=lambda e: _say(f"{e.source}: {e.detail}"),
-    )
+        try:
+            host, port = parse_address(serve_at)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--serve") from exc
+        modes = ("auto", "always", "never") if pipeline.quality is not None else ("always", "never")
+        if pipeline.sr is None:
+            modes = ("never",)
+        hub = LiveHub(snapshot_dir=(log_path.parent if log_path else Path.cwd()), enhance_mode=pipeline.enhance, enhance_modes=modes)
+        sinks.append(WebSink(hub, pipeline))
+        server = serve(hub, host, port, no_auth=no_auth)
+        _say(f"live view: {server.url}")
+        if server.warning:
+            _say(f"warning: {server.warning}")
+
+    try:
+        summary = run_source(
+            pipeline,
+            frames,
+            log_path=log_path,
+            max_frames=max_frames,
+            sinks=sinks,
+            stats_every_s=stats_every,
+            on_stats=lambda r: _say(
+                f"{r.frames} frames in {r.seconds:.1f} s ({r.fps:.1f} fps): p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, "
+                f"dropped {r.dropped}"
+            ),
+            on_event=lambda e: _say(f"{e.source}: {e.detail}"),
+        )
+    finally:
+        if server is not None:
+            server.stop()
     click.echo(
         f"{summary.frames} frames from {frames.description} ({summary.stopped_by}): end-to-end p50 {summary.p50_ms:.1f} ms, "
         f"p95 {summary.p95_ms:.1f} ms, dropped {summary.dropped}"
