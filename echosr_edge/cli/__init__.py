@@ -43,9 +43,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from echosr_edge.cli import bench, data, demo, export, run, train
+    from echosr_edge.cli import batch, bench, data, demo, export, run, train
 
-    for module in (data, train, export, run, bench, demo):
+    for module in (data, train, export, run, bench, demo, batch):
         main.add_command(module.command)
 
 
