@@ -116,3 +116,29 @@ def test_sixteen_bit_png_is_scaled_to_eight_bits(tmp_path):
     frames, _ = read_input(found)
     (frame,) = list(frames)
     assert frame.dtype == np.uint8 and frame.shape == (20, 30) and frame.max() == 255
+
+
+def test_the_batch_modules_import_neither_torch_nor_pydicom_up_front():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import echosr_edge.runtime.batch, echosr_edge.runtime.batch_synth, echosr_edge.cli.batch\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'nncf', 'pydicom')\n"
+        "      or m.startswith(('echosr_edge.train', 'echosr_edge.models', 'echosr_edge.export'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_without_pydicom_a_dicom_file_fails_naming_the_extra(tmp_path, monkeypatch):
+    import sys
+
+    from echosr_edge.errors import MissingExtra
+
+    (tmp_path / "a.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 64)
+    monkeypatch.setitem(sys.modules, "pydicom", None)
+    (found,) = discover_inputs(tmp_path).files
+    with pytest.raises(MissingExtra, match=r"echosr-edge\[dicom\]"):
+        read_input(found)
