@@ -51,6 +51,7 @@ class BatchConfig:
     precision: str | None = None
     enhance: str = "always"
     workers: int = 1
+    threads: int | None = None  # engine threads per worker; None: the device's threads shared out
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     keep_phi: bool = False
@@ -241,8 +242,8 @@ def run_batch(
     """
     started = time.perf_counter()
     input_root, out = Path(input_root), Path(out)
-    if config.workers < 1:
-        raise EchoSRError(f"workers must be at least 1, got {config.workers}")
+    if config.workers < 1 or (config.threads is not None and config.threads < 1):
+        raise EchoSRError(f"workers and threads must be at least 1, got {config.workers} and {config.threads}")
     discovery: Discovery = discover_inputs(input_root, config.include, config.exclude, skip_under=out)
     if not discovery.files:
         raise EchoSRError(
@@ -250,7 +251,7 @@ def run_batch(
             + (", after --include/--exclude)" if discovery.filtered else ")")
         )
     profile = get_profile(config.device)
-    threads = max(1, (profile.threads or os.cpu_count() or 1) // config.workers)
+    threads = config.threads or max(1, (profile.threads or os.cpu_count() or 1) // config.workers)
     profile = replace(profile, threads=threads)
     manifest = open_bundle(Path(config.bundle))
     # Open the engines once here: a bad bundle or precision stops the run before any work.
@@ -301,6 +302,7 @@ def run_batch(
             "bundle": str(config.bundle),
             "precisions": artifacts,
             "workers": config.workers,
+            "threads per worker": threads,
             "keep_phi": config.keep_phi,
             "unsupported": discovery.unsupported,
             "filtered": discovery.filtered,
