@@ -60,7 +60,7 @@ class BatchConfig:
 
 @dataclass(frozen=True)
 class BatchProgress:
-    """Progress after each finished input of this run (inputs finished earlier are ``resumed``)."""
+    """Progress at the start and after each finished input of this run (``resumed``: finished earlier)."""
 
     done: int
     total: int
@@ -284,6 +284,8 @@ def run_batch(
                     )
                 )
 
+        if on_progress:
+            on_progress(BatchProgress(0, len(todo), 0, resumed, 0.0, ""))
         if todo:
             initargs = (
                 os.getpid(), str(config.bundle), profile, config.precision, config.enhance, manifest,

@@ -90,12 +90,13 @@ def test_a_second_run_skips_finished_files_and_retries_the_failed_ones(tmp_path,
     config = BatchConfig(bundle=bundle_dir, include=("day1/*",))
     progress = []
     first = run_batch(root, tmp_path / "out", config, on_progress=progress.append)
-    assert [p.done for p in progress] == list(range(1, first.inputs + 1)) and progress[-1].eta_s == 0.0
-    assert all(p.eta_s is not None and p.eta_s >= 0 and p.total == first.inputs for p in progress)
+    assert [p.done for p in progress] == list(range(first.inputs + 1)) and progress[-1].eta_s == 0.0
+    assert progress[0].eta_s is None and all(p.eta_s >= 0 and p.total == first.inputs for p in progress[1:])
     retried = []
     second = run_batch(root, tmp_path / "out", config, on_progress=retried.append)
     assert second.resumed == first.ok == second.ok > 0
-    assert second.failed == first.failed == len(retried) > 0  # only the failed files were tried again
+    assert second.failed == first.failed == retried[-1].total > 0  # only the failed files were tried again
+    assert retried[-1].resumed == first.ok
     assert len(_jsonl(tmp_path / "out")) == first.inputs
 
 
@@ -155,3 +156,16 @@ def test_all_inputs_fine_exits_zero(tmp_path, bundle_dir):
     result = CliRunner().invoke(main, ["batch", str(tmp_path), str(tmp_path / "out"), "--bundle", str(bundle_dir), "--quiet"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / STATE_DIR / "records").is_dir()
+
+
+def test_progress_bar_prints_a_line_per_tenth_with_the_eta_when_not_a_terminal(capsys):
+    from echosr_edge.cli.batch import ProgressBar
+    from echosr_edge.runtime.batch import BatchProgress
+
+    bar = ProgressBar()
+    for done in range(21):
+        bar(BatchProgress(done, 20, 1 if done > 5 else 0, 4, elapsed_s=3.0 * done, last="x"))
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 10
+    assert lines[0].startswith("[###") and "2/20 files" in lines[0] and "ETA 00:54" in lines[0]
+    assert "20/20 files, 1 failed (4 done earlier)" in lines[-1] and "ETA 00:00" in lines[-1]
