@@ -229,6 +229,22 @@ def run_pool(
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _open_bundle(config: BatchConfig):
+    """The device profile (threads per worker set), the verified manifest and the precision of
+    each model the run will use. Opens the engines once, so a bad bundle stops the run here."""
+    profile = get_profile(config.device)
+    threads = config.threads or max(1, (profile.threads or os.cpu_count() or 1) // config.workers)
+    profile = replace(profile, threads=threads)
+    manifest = open_bundle(Path(config.bundle))
+    load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest)
+    artifacts = {
+        m.name: pick_artifact(m, profile.format, config.precision, profile.precisions).precision
+        for m in manifest.models
+        if m.role != "sr" or config.enhance != "never"
+    }
+    return profile, manifest, artifacts
+
+
 def run_batch(
     input_root: Path,
     out: Path,
@@ -250,17 +266,7 @@ def run_batch(
             f"no input files under {input_root} (NIfTI, DICOM, PNG/JPEG, mp4/avi"
             + (", after --include/--exclude)" if discovery.filtered else ")")
         )
-    profile = get_profile(config.device)
-    threads = config.threads or max(1, (profile.threads or os.cpu_count() or 1) // config.workers)
-    profile = replace(profile, threads=threads)
-    manifest = open_bundle(Path(config.bundle))
-    # Open the engines once here: a bad bundle or precision stops the run before any work.
-    load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest)
-    artifacts = {
-        m.name: pick_artifact(m, profile.format, config.precision, profile.precisions).precision
-        for m in manifest.models
-        if m.role != "sr" or config.enhance != "never"
-    }
+    profile, manifest, artifacts = _open_bundle(config)
     manifest_sha = hashlib.sha256((Path(config.bundle) / "manifest.json").read_bytes()).hexdigest()
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out):
@@ -287,10 +293,9 @@ def run_batch(
         if on_progress:
             on_progress(BatchProgress(0, len(todo), 0, resumed, 0.0, ""))
         if todo:
-            initargs = (
-                os.getpid(), str(config.bundle), profile, config.precision, config.enhance, manifest,
-                str(out), config.keep_phi, config.write_images,
-            )
+            initargs = (os.getpid(), str(config.bundle), profile, config.precision, config.enhance,
+                        manifest, str(out), config.keep_phi, config.write_images)
+
             def on_crash(inp: InputFile) -> None:
                 store.save(_crash_record(inp, out))
                 on_outcome(FileOutcome(inp.relative, "error", 0))
@@ -304,7 +309,7 @@ def run_batch(
             "bundle": str(config.bundle),
             "precisions": artifacts,
             "workers": config.workers,
-            "threads per worker": threads,
+            "threads per worker": profile.threads,
             "keep_phi": config.keep_phi,
             "unsupported": discovery.unsupported,
             "filtered": discovery.filtered,

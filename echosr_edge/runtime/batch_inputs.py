@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +20,6 @@ import numpy as np
 
 from echosr_edge.errors import DataError, EchoSRError, import_optional
 from echosr_edge.runtime.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, VideoFileSource
-
-log = logging.getLogger(__name__)
 
 KINDS = ("nifti", "dicom", "image", "video")
 DICOM_SUFFIXES = {".dcm", ".dicom"}
