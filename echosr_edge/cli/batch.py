@@ -1,0 +1,127 @@
+"""echosr-edge batch IN OUT: a folder of scans through the pipeline, offline and resumable.
+
+Exit codes: 0 every input processed; 3 partial (the run finished but some inputs failed; they
+are listed in OUT/report.html and results.csv); 1 an error before any work (bundle, device,
+no inputs, output folder in use or made with other settings); 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+EXIT_OK = 0
+EXIT_PARTIAL = 3
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+class ProgressBar:
+    """Draws BatchProgress on stderr: a redrawn bar on a terminal, a line per 10% otherwise."""
+
+    def __init__(self, width: int = 30):
+        self.width = width
+        self.tty = sys.stderr.isatty()
+        self.next_tenth = 1
+        self.drawn = False
+
+    def __call__(self, p) -> None:
+        fraction = p.done / p.total if p.total else 1.0
+        filled = int(self.width * fraction)
+        line = (
+            f"[{'#' * filled}{'.' * (self.width - filled)}] {p.done}/{p.total} files"
+            f"{f', {p.failed} failed' if p.failed else ''}"
+            f"{f' ({p.resumed} done earlier)' if p.resumed else ''}"
+            f"  elapsed {_duration(p.elapsed_s)}  ETA {_duration(p.eta_s)}"
+        )
+        if self.tty:
+            click.echo("\r" + line + "\x1b[K", nl=False, err=True)
+            self.drawn = True
+        elif fraction * 10 >= self.next_tenth or p.done == p.total:
+            click.echo(line, err=True)
+            self.next_tenth = int(fraction * 10) + 1
+
+    def close(self) -> None:
+        if self.drawn:
+            click.echo("", err=True)
+
+
+@click.command("batch")
+@click.argument("input_dir", metavar="IN", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--bundle", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
+@click.option("--device", default="cpu", show_default=True, help="Device profile.")
+@click.option("--precision", type=click.Choice(["fp32", "int8"]), help="Artifact precision (default: the device's best).")
+@click.option("--enhance", default="always", show_default=True, type=click.Choice(["always", "never"]))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes, each with its own engines.")
+@click.option("--threads", type=click.IntRange(min=1), help="Engine threads per worker (default: the device's threads shared out).")
+@click.option("--include", multiple=True, metavar="GLOB", help="Only files whose path under IN (or name) matches; repeatable.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files whose path under IN (or name) matches; repeatable.")
+@click.option("--keep-phi", is_flag=True, help="Copy DICOM patient identifiers into the results (off: they never leave the scans).")
+@click.option("--no-images", is_flag=True, help="Do not write the enhanced frames as PNG.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    input_dir: Path,
+    out: Path,
+    bundle: Path,
+    device: str,
+    precision: str | None,
+    enhance: str,
+    workers: int,
+    threads: int | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    keep_phi: bool,
+    no_images: bool,
+    quiet: bool,
+) -> None:
+    """Process every scan under IN (NIfTI, DICOM, PNG/JPEG, mp4/avi) into OUT.
+
+    Rerun the same command after an interruption: finished files are skipped. Exit code 0 when
+    every file was processed, 3 when some failed (see OUT/report.html), 1 on an error before start.
+    """
+    from echosr_edge.runtime.batch import BatchConfig, run_batch
+
+    config = BatchConfig(
+        bundle=bundle,
+        device=device,
+        precision=precision,
+        enhance=enhance,
+        workers=workers,
+        threads=threads,
+        include=include,
+        exclude=exclude,
+        keep_phi=keep_phi,
+        write_images=not no_images,
+    )
+    bar = None if quiet else ProgressBar()
+    started = time.perf_counter()
+    try:
+        result = run_batch(input_dir, out, config, on_progress=bar)
+    finally:
+        if bar:
+            bar.close()
+    resumed = f" ({result.resumed} finished by an earlier run)" if result.resumed else ""
+    click.echo(
+        f"{result.ok} of {result.inputs} files processed{resumed}, {result.failed} failed; "
+        f"{result.frames} frames in {time.perf_counter() - started:.1f} s"
+    )
+    for relative, error in result.errors[:10]:
+        click.echo(f"  failed: {relative}: {error}")
+    if len(result.errors) > 10:
+        click.echo(f"  ... and {len(result.errors) - 10} more (see the report)")
+    click.echo(f"report: {result.reports.report_html}")
+    click.echo(f"results: {result.reports.results_csv}, {result.reports.results_jsonl.name}, {result.reports.frames_csv.name}")
+    ctx.exit(EXIT_PARTIAL if result.partial else EXIT_OK)
