@@ -19,8 +19,17 @@ def test_run_with_a_trust_store_refuses_an_unsigned_bundle(tmp_path, bundle_dir,
     keys = tmp_path / "keys"
     assert CliRunner().invoke(main, ["keys", "new", "--out", str(keys)]).exit_code == 0
     pub = next(keys.glob("*.pub"))
-    for command in (["run", "--source", str(camus_root / "patient0001"), "--headless", "--device", "cpu"], ["bench", "--runs", "1"]):
-        result = CliRunner().invoke(main, [command[0], "--bundle", str(bundle_dir), "--trust", str(pub), *command[1:]])
+    commands = (
+        ["run", "--source", str(camus_root / "patient0001"), "--headless", "--device", "cpu"],
+        ["bench", "--runs", "1"],
+        ["batch", str(camus_root / "patient0001"), str(tmp_path / "batch-out"), "--quiet"],
+    )
+    for command in commands:
+        if command[0] == "batch":
+            args = command[:3] + ["--bundle", str(bundle_dir), "--trust", str(pub)] + command[3:]
+        else:
+            args = [command[0], "--bundle", str(bundle_dir), "--trust", str(pub), *command[1:]]
+        result = CliRunner().invoke(main, args)
         assert result.exit_code == 1, result.output
         assert "unsigned" in result.output and "Traceback" not in result.output
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from echosr_edge.cli._trust import trust_option
+
 EXIT_OK = 0
 EXIT_PARTIAL = 3
 
@@ -70,6 +72,7 @@ class ProgressBar:
 @click.option("--keep-phi", is_flag=True, help="Copy DICOM patient identifiers into the results (off: they never leave the scans).")
 @click.option("--no-images", is_flag=True, help="Do not write the enhanced frames as PNG.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@trust_option
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -86,6 +89,7 @@ def command(
     keep_phi: bool,
     no_images: bool,
     quiet: bool,
+    trust: tuple[Path, ...],
 ) -> None:
     """Process every scan under IN (NIfTI, DICOM, PNG/JPEG, mp4/avi) into OUT.
 
@@ -105,6 +109,7 @@ def command(
         exclude=exclude,
         keep_phi=keep_phi,
         write_images=not no_images,
+        trust=trust,
     )
     bar = None if quiet else ProgressBar()
     started = time.perf_counter()

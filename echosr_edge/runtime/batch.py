@@ -56,6 +56,7 @@ class BatchConfig:
     exclude: tuple[str, ...] = ()
     keep_phi: bool = False
     write_images: bool = True
+    trust: tuple[Path, ...] = ()  # public keys / folders; with the configured trust store, unsigned bundles are refused
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,9 @@ def _open_bundle(config: BatchConfig):
     profile = get_profile(config.device)
     threads = config.threads or max(1, (profile.threads or os.cpu_count() or 1) // config.workers)
     profile = replace(profile, threads=threads)
-    manifest = open_bundle(Path(config.bundle))
+    from echosr_edge.bundle.trust import resolve_trust_store
+
+    manifest = open_bundle(Path(config.bundle), trust=resolve_trust_store(tuple(config.trust)))
     load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest)
     artifacts = {
         m.name: pick_artifact(m, profile.format, config.precision, profile.precisions).precision
