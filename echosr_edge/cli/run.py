@@ -19,7 +19,7 @@ def _say(message: str) -> None:
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
 @click.option("--source", help="Video file, image folder, NIfTI/DICOM file or folder, or stream URL (rtsp://, http://).")
 @click.option("--camera", type=click.IntRange(min=0), help="Camera index (instead of --source).")
-@click.option("--device", default="auto", show_default=True, type=click.Choice(DEVICE_NAMES), help="Device profile.")
+@click.option("--device", default="auto", show_default=True, help=f"Device profile: {', '.join(DEVICE_NAMES)}.")
 @click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]), help="Artifact precision (default: the device's best).")
 @click.option("--enhance", default="auto", show_default=True, type=click.Choice(["auto", "always", "never"]),
               help="auto: enhance frames the bundle's quality model does not rate 'good'.")
@@ -60,6 +60,9 @@ def command(
 
     if (source is None) == (camera is None):
         raise click.UsageError("give one of --source or --camera")
+    # Cheap checks first: a wrong device or a missing file is reported before models load.
+    policy = ReconnectPolicy(give_up_after_s=give_up_after)
+    frames = open_source(camera if camera is not None else source, realtime=realtime, policy=policy)
     # An explicit device is checked before the bundle: "TensorRT is missing" is the first thing to fix.
     profile = require_device(device) if device != "auto" else None
     manifest = open_bundle(bundle, trust=trust_store(trust))
@@ -81,12 +84,14 @@ def command(
     for line in problems:
         _say(f"warning: start-up check: {line}")
     if check.checks and not problems:
-        _say(f"start-up check: {len(check.checks)} models match their FP32 references on {check.frames} frames")
+        ties = sum(c.near_ties for c in check.checks)
+        _say(
+            f"start-up check: {len(check.checks)} models match their FP32 references on {check.frames} frames"
+            + (f" ({ties} FP32 near-tie decision(s) not counted)" if ties else "")
+        )
     for line in check.skipped:
         _say(f"start-up check skipped: {line}")
 
-    policy = ReconnectPolicy(give_up_after_s=give_up_after)
-    frames = open_source(camera if camera is not None else source, realtime=realtime, policy=policy)
     sinks = []
     if not headless:
         if display_available():

@@ -138,3 +138,21 @@ def test_openvino_pipeline_labels_like_the_onnx_pipeline(openvino_bundle):
         a, b = onnx.process(frame), ov.process(frame)
         assert a.labels == b.labels
         np.testing.assert_allclose(a.enhanced, b.enhanced, atol=1e-3)
+
+
+def test_bundle_quality_model_gates_enhancement_in_auto_mode(bundle_copy):
+    """The view model stands in for a quality model (task 'quality', labels good/poor)."""
+    import dataclasses
+
+    from echosr_edge.bundle.manifest import Manifest
+
+    manifest = Manifest.load(bundle_copy)
+    view = manifest.model("view")
+    quality = dataclasses.replace(view, name="quality", task="quality", labels=("good", "poor"), reference={})
+    dataclasses.replace(manifest, models=manifest.models + (quality,)).save(bundle_copy)
+
+    auto = load_pipeline(bundle_copy, get_profile("cpu"), precision="fp32", enhance="auto")
+    assert auto.quality is not None and [c.name for c in auto.classifiers] == ["view"] and not auto.notes
+    results = [auto.process(f) for f in np.load(bundle_copy / "verification" / "frames.npy")]
+    assert all(r.enhanced_applied == (r.quality != "good") for r in results)
+    assert load_pipeline(bundle_copy, get_profile("cpu"), enhance="always").quality is None
