@@ -84,7 +84,8 @@ def discover_models(paths: list[Path], names: dict[Path, str] | None = None, hr_
 
     files: list[Path] = []
     for p in map(Path, paths):
-        files += sorted(p.glob("*.pt")) if p.is_dir() else [p]
+        # A folder's training states (``NAME.state.pt``, for --resume) are not models.
+        files += sorted(f for f in p.glob("*.pt") if not f.name.endswith(".state.pt")) if p.is_dir() else [p]
     if not files:
         raise DataError(paths[0] if paths else ".", "no checkpoints (*.pt) found")
     models: list[ExportModel] = []
