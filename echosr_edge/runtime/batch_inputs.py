@@ -9,7 +9,6 @@ caller asks to keep them.
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,15 +194,10 @@ def read_image(path: Path) -> np.ndarray:
 def read_dicom_frames(path: Path, keep_phi: bool = False) -> tuple[np.ndarray, dict]:
     """T×H×W uint8 frames of a DICOM file and its metadata, identifiers removed unless ``keep_phi``.
 
-    Uses ``echosr_edge.data.dicom.read_dicom`` when the package has it; otherwise a minimal
-    reader here (uncompressed single- and multi-frame files).
+    The batch reads the tags itself (not through ``echosr_edge.data.dicom``, whose record never
+    carries identifiers) because ``--keep-phi`` must be able to copy them.
     """
     import_optional("pydicom", "dicom")
-    if importlib.util.find_spec("echosr_edge.data.dicom") is not None:
-        from echosr_edge.data.dicom import read_dicom
-
-        frames, info = read_dicom(path)
-        return np.asarray(frames), filter_dicom_info(dict(info), keep_phi)
     return _read_dicom_minimal(path, keep_phi)
 
 

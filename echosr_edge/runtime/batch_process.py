@@ -190,7 +190,7 @@ def process_input(
             rec = _frame_record(index, result, image_path)
             frames.append(rec)
             if rec["poorness"] is not None:
-                entry = (rec["poorness"], -index, pipeline.preprocess(frame), result.enhanced)
+                entry = (rec["poorness"], -index, pipeline.preprocess(frame)[0], result.enhanced)
                 if len(poorest) < THUMBS_PER_FILE:
                     heapq.heappush(poorest, entry)
                 elif entry[:2] > poorest[0][:2]:

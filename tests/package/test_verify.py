@@ -84,4 +84,4 @@ def test_a_kit_claiming_its_dependencies_but_lacking_them_fails_naming_them(kit_
     write_sums(kit_copy)
     problems = [p for p in verify_kit(kit_copy).problems if p.startswith("wheels/ lacks")]
     assert len(problems) == 1
-    assert "click, nibabel, numpy, onnxruntime, opencv-python-headless, pip" in problems[0]
+    assert "click, cryptography, nibabel, numpy, onnxruntime, opencv-python-headless, pip" in problems[0]

@@ -43,7 +43,7 @@ def test_a_file_that_is_not_a_wheel_name_is_refused():
 
 def test_the_built_wheel_requires_the_runtime_dependencies_and_no_torch(project_wheel):
     core = wheel_requirements(project_wheel)
-    assert core == {"numpy", "opencv-python-headless", "onnxruntime", "nibabel", "click"}
+    assert core == {"numpy", "opencv-python-headless", "onnxruntime", "nibabel", "click", "cryptography"}
     assert wheel_requirements(project_wheel, ("openvino",)) == core | {"openvino"}
 
 
