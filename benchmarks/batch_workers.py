@@ -1,11 +1,11 @@
 """Batch throughput with N worker processes, side by side in one run.
 
-    python benchmarks/batch_workers.py --bundle /tmp/batch-demo/bundle --files 24 --configs 1 2 1x1
+    python benchmarks/batch_workers.py --bundle /tmp/batch-demo/bundle --files 24 --configs 1 2 1x2
 
 Writes a synthetic clinic folder once, then runs the whole batch (spawn, process, write the
 results and the report) for each configuration, ``--repeats`` times in alternating order, into
-fresh output folders. A configuration is ``W`` (W workers, the device's threads shared out
-between them, as the CLI does) or ``WxT`` (W workers of T engine threads each).
+fresh output folders. A configuration is ``W`` (W workers of one engine thread, the CLI's
+default) or ``WxT`` (W workers of T engine threads each).
 
 Reports end-to-end wall time and frames/s, the steady rate between the first and last
 finished file (which leaves out worker start-up), the CPU time spent, the ratio of each
@@ -36,9 +36,9 @@ def _cpu_seconds() -> float:
 
 
 def parse_config(text: str) -> tuple[int, int | None]:
-    """'2' → (2 workers, threads shared out); '1x2' → (1 worker, 2 threads)."""
+    """'2' → (2 workers, 1 thread each); '1x2' → (1 worker, 2 threads)."""
     workers, _, threads = text.partition("x")
-    return int(workers), int(threads) if threads else None
+    return int(workers), int(threads) if threads else 1
 
 
 def run_once(root: Path, out: Path, bundle: Path, config: str, precision: str | None) -> dict:

@@ -66,7 +66,7 @@ class ProgressBar:
 @click.option("--precision", type=click.Choice(["fp32", "int8"]), help="Artifact precision (default: the device's best).")
 @click.option("--enhance", default="always", show_default=True, type=click.Choice(["always", "never"]))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes, each with its own engines.")
-@click.option("--threads", type=click.IntRange(min=1), help="Engine threads per worker (default: the device's threads shared out).")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(min=1), help="Engine threads per worker.")
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files whose path under IN (or name) matches; repeatable.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files whose path under IN (or name) matches; repeatable.")
 @click.option("--keep-phi", is_flag=True, help="Copy DICOM patient identifiers into the results (off: they never leave the scans).")
@@ -83,7 +83,7 @@ def command(
     precision: str | None,
     enhance: str,
     workers: int,
-    threads: int | None,
+    threads: int,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     keep_phi: bool,

@@ -51,7 +51,10 @@ class BatchConfig:
     precision: str | None = None
     enhance: str = "always"
     workers: int = 1
-    threads: int | None = None  # engine threads per worker; None: the device's threads shared out
+    # Engine threads per worker. One: on the 2-core reference machine a second intra-op thread
+    # did not speed up the study's models and, when other work holds the cores, ONNX Runtime's
+    # spinning threads doubled the CPU time (benchmarks/batch_workers.py); scale with --workers.
+    threads: int = 1
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     keep_phi: bool = False
@@ -233,11 +236,9 @@ def run_pool(
 def _open_bundle(config: BatchConfig):
     """The device profile (threads per worker set), the verified manifest and the precision of
     each model the run will use. Opens the engines once, so a bad bundle stops the run here."""
-    profile = get_profile(config.device)
-    threads = config.threads or max(1, (profile.threads or os.cpu_count() or 1) // config.workers)
-    profile = replace(profile, threads=threads)
     from echosr_edge.bundle.trust import resolve_trust_store
 
+    profile = replace(get_profile(config.device), threads=config.threads)
     manifest = open_bundle(Path(config.bundle), trust=resolve_trust_store(tuple(config.trust)))
     load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest)
     artifacts = {
@@ -261,7 +262,7 @@ def run_batch(
     """
     started = time.perf_counter()
     input_root, out = Path(input_root), Path(out)
-    if config.workers < 1 or (config.threads is not None and config.threads < 1):
+    if config.workers < 1 or config.threads < 1:
         raise EchoSRError(f"workers and threads must be at least 1, got {config.workers} and {config.threads}")
     discovery: Discovery = discover_inputs(input_root, config.include, config.exclude, skip_under=out)
     if not discovery.files:

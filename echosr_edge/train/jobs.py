@@ -60,9 +60,21 @@ def _data_meta(train: list[Frame], test: list[Frame], split: str) -> dict:
     }
 
 
+def _init_meta(config: SRTrainConfig) -> dict:
+    """How the generator started: its init, or the pretrained file and the layout it was read as."""
+    if config.pretrained is None:
+        return {"init": config.init}
+    from echosr_edge.models.pretrained import read_pretrained_sr
+
+    weights = read_pretrained_sr(config.pretrained)
+    return {"init": "pretrained", "pretrained": str(weights.source), "pretrained_layout": weights.layout,
+            "pretrained_notes": list(weights.notes)}
+
+
 def _sr_checkpoint(out: Path, model, config: SRTrainConfig, files: Checkpointing, evaluation: dict, meta: dict) -> JobResult:
     arch_config = {"features": config.features, "blocks": config.blocks, "scale": config.scale}
-    meta = {"role": "sr", "hr_size": config.hr_size, "scale": config.scale, "evaluation": evaluation, **meta}
+    meta = {"role": "sr", "hr_size": config.hr_size, "scale": config.scale, "evaluation": evaluation,
+            **_init_meta(config), **meta}
     ckpt = save_checkpoint(out, model, config.arch, arch_config, meta)
     return JobResult(ckpt, files.metrics_path, evaluation, files.state_path)
 

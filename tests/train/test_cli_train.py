@@ -23,7 +23,7 @@ def test_train_sr_takes_a_schedule_and_command_line_overrides(tmp_path, camus_ro
     _, meta = load_checkpoint(out)
     config = meta["train_config"]
     assert (config["epochs"], config["blocks"], config["hr_size"]) == (1, 1, 64)  # overrides
-    assert (config["init"], config["lr_schedule"], config["lr"]) == ("interpolation", "cosine", 1e-3)  # smoke
+    assert (config["init"], config["lr_schedule"], config["lr"]) == ("interpolation", "cosine", 5e-4)  # smoke
 
 
 def test_train_quality_writes_a_quality_checkpoint(tmp_path, camus_root):

@@ -41,6 +41,7 @@ def test_sr_evaluation_reports_psnr_and_ssim_against_bicubic_with_the_convention
     assert evaluation["psnr_gain_db"] == pytest.approx(evaluation["sr_psnr"] - evaluation["bicubic_psnr"])
     assert "data range 1.0" in evaluation["metric_convention"]
     assert meta["model"] == "srresnet" and meta["split"] == "patient" and meta["train_frames"] > 0
+    assert meta["init"] == "random"
 
 
 def test_srgan_job_states_its_content_loss_fallback_in_the_checkpoint(tmp_path, camus_root):
