@@ -27,11 +27,14 @@ from echosr_edge.runtime.engine import open_artifact, run_single
 
 
 def benchmark_app(xml: Path, shape: tuple[int, ...], threads: int, seconds: int) -> float | None:
-    """Median latency (ms) that OpenVINO's benchmark_app reports for ``xml`` (latency hint, batch 1)."""
+    """Median latency (ms) that OpenVINO's benchmark_app reports for ``xml`` (one stream, sync, batch 1)."""
     exe = shutil.which("benchmark_app") or str(Path(sys.executable).parent / "benchmark_app")
     if not Path(exe).exists():
         return None
-    cmd = [exe, "-m", str(xml), "-d", "CPU", "-hint", "latency", "-nthreads", str(threads), "-t", str(seconds),
+    # benchmark_app takes -nthreads only with -hint none; one stream, one synchronous request is
+    # what the LATENCY hint and the runtime's batch-1 calls amount to.
+    cmd = [exe, "-m", str(xml), "-d", "CPU", "-hint", "none", "-nstreams", "1", "-nthreads", str(threads),
+           "-api", "sync", "-t", str(seconds),
            "-data_shape", "[" + ",".join(map(str, shape)) + "]", "-infer_precision", "f32"]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     match = re.search(r"Median:\s+([\d.]+) ms", out)

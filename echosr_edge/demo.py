@@ -29,7 +29,7 @@ class DemoConfig:
     scale: int = 4
     classifier_size: int = 128
     sr_epochs: int = 6
-    sr_patches_per_frame: int = 4
+    sr_patches_per_frame: int = 3
     sr_patch_lr: int = 16
     sr_lr: float = 1e-3
     sr_init: str = "interpolation"  # SRResNet starts as a bicubic interpolator (models/interp_init.py)
