@@ -28,7 +28,7 @@ class DemoConfig:
     hr_size: int = 128
     scale: int = 4
     classifier_size: int = 128
-    sr_epochs: int = 6
+    sr_epochs: int = 5
     sr_patches_per_frame: int = 3
     sr_patch_lr: int = 16
     sr_lr: float = 1e-3
