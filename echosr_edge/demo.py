@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import cv2
 import numpy as np
 
 from echosr_edge.data.camus import read_camus
@@ -55,20 +54,6 @@ class DemoResult:
     bench_md: Path
     evaluations: dict = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def write_demo_video(frames: list[np.ndarray], path: Path, fps: float = 10.0) -> Path:
-    """Write H×W uint8 frames to an MP4 (mp4v) the runtime's video source can read."""
-    h, w = frames[0].shape
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write {path}")
-    try:
-        for frame in frames:
-            writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
-    finally:
-        writer.release()
-    return path
 
 
 def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = None) -> DemoResult:
@@ -135,7 +120,9 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     evaluations["export"] = [row.__dict__ for row in rows]
 
     say("5/6 running the torch-free pipeline on a demo video")
-    video = write_demo_video([f.image for f in test[: config.video_frames]], out / "demo.mp4")
+    from echosr_edge.runtime.batch_synth import write_video
+
+    video = write_video(out / "demo.mp4", np.stack([f.image for f in test[: config.video_frames]]), "mp4v", fps=10.0)
     device = get_profile("cpu")
     pipeline = load_pipeline(bundle, device, precision="int8" if all(m.artifact("onnx", "int8") for m in manifest.models) else "fp32")
     run_log = out / "run.jsonl"
