@@ -93,7 +93,7 @@ def _refuse_conflicts(targets, precisions, o: dict) -> None:
 @click.option("--dynamic", is_flag=True, help="Dynamic height and width.")
 @click.option("--opset", default=17, show_default=True, type=click.IntRange(min=13))
 @click.option("--simplify", is_flag=True, help="Simplify the ONNX graph with onnxsim.")
-@click.option("--float-layers", default="auto", show_default=True, type=click.Choice(["auto", "first-last", "none"]), help="Layers kept in float in INT8 (auto: SR first and last conv).")
+@click.option("--float-layers", default="auto", show_default=True, type=click.Choice(["auto", "sensitive", "first-last", "none"]), help="Layers kept in float in INT8 (auto: SR first, first upsampling and last conv; none for classifiers).")
 @click.option("--accuracy-control", is_flag=True, help="OpenVINO INT8 through nncf.quantize_with_accuracy_control.")
 @click.option("--max-drop", type=click.FloatRange(min=0), help="Accuracy control, classifiers: allowed accuracy drop (fraction, default 0.01).")
 @click.option("--max-drop-db", type=click.FloatRange(min=0), help="Accuracy control, SR: allowed PSNR-vs-HR drop in dB (default 0.1).")

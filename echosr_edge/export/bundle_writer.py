@@ -25,7 +25,7 @@ from echosr_edge.calibration.sets import CalibrationSet, check_model_inputs, fro
 from echosr_edge.data.preprocess import resize_unit
 from echosr_edge.data.records import Frame
 from echosr_edge.errors import DataError, MissingExtra
-from echosr_edge.export.graph import wants_float_layers
+from echosr_edge.export.graph import float_layer_rule
 from echosr_edge.export.models import ExportModel, discover_models
 from echosr_edge.export.onnx_export import DEFAULT_OPSET, export_onnx, simplify_onnx
 from echosr_edge.export.targets import PRECISIONS, SUFFIX, TARGETS, BuildContext, Built, Unavailable, build
@@ -48,7 +48,7 @@ class ExportConfig:
     batch: int | None = None  # None: a dynamic batch axis; N: a static batch of N
     dynamic: bool = False  # dynamic height and width
     simplify: bool = False
-    float_layers: str = "auto"  # "auto" (SR: first and last conv in float), "first-last", "none"
+    float_layers: str = "auto"  # "auto" (SR: 'sensitive'; classifiers: 'none'), "sensitive", "first-last", "none"
     accuracy_control: bool = False  # OpenVINO INT8 through nncf.quantize_with_accuracy_control
     max_drop_db: float = 0.1  # SR: allowed PSNR-vs-HR drop (dB) under accuracy control
     max_drop: float = 0.01  # classifiers: allowed accuracy drop (fraction) under accuracy control
@@ -189,7 +189,7 @@ def export_bundle(
                 work=work / model.name,
                 calibration=calib,
                 method=config.calibration_method,
-                keep_first_last=wants_float_layers(config.float_layers, model.role),
+                float_rule=float_layer_rule(config.float_layers, model.role),
                 spatial=spatial,
                 metadata=metadata,
                 accuracy_control=_accuracy_control(config, model, calibration) if config.accuracy_control else None,

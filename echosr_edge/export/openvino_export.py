@@ -21,7 +21,7 @@ import numpy as np
 from echosr_edge.calibration.methods import nncf_advanced_parameters
 from echosr_edge.calibration.nncf_reader import make_nncf_dataset, make_nncf_validation_dataset
 from echosr_edge.errors import import_optional
-from echosr_edge.export.graph import openvino_first_last_convs
+from echosr_edge.export.graph import openvino_float_convs
 from echosr_edge.export.quiet import quiet_stdout
 
 log = logging.getLogger(__name__)
@@ -72,21 +72,21 @@ def quantize_ir(
     xml_path: Path,
     calibration_inputs: np.ndarray,
     method: str = "minmax",
-    keep_first_last_float: bool = False,
+    float_rule: str = "none",
     accuracy_control: AccuracyControl | None = None,
     metadata: dict[str, str] | None = None,
     spatial: tuple[int, int] | None = None,
 ) -> tuple[tuple[Path, Path], list[str]]:
     """INT8 IR through NNCF; returns ((xml, bin), the layers left in float).
 
-    With ``keep_first_last_float`` the convolutions nearest the input and output are in an
-    ignored scope. With ``accuracy_control`` NNCF may leave more layers in float; those are found
+    The convolutions ``float_rule`` names (echosr_edge.export.graph: 'sensitive', 'first-last',
+    'none') are in an ignored scope. With ``accuracy_control`` NNCF may leave more layers in float; those are found
     by comparing the quantised graph with the FP32 one and reported too.
     """
     nncf = import_optional("nncf", "export")
     ov, model = _read_onnx(onnx_path, metadata or {})
     dataset = make_nncf_dataset(calibration_inputs, spatial)
-    ignored = openvino_first_last_convs(model) if keep_first_last_float else []
+    ignored = openvino_float_convs(model, float_rule)
     common = dict(
         preset=nncf.QuantizationPreset.MIXED,
         subset_size=len(calibration_inputs),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from echosr_edge.export.graph import onnx_first_last_convs
+from echosr_edge.export.graph import onnx_float_convs
 from echosr_edge.export.models import ExportModel
 
 TARGETS: tuple[str, ...] = ("onnx", "openvino", "tensorrt")
@@ -43,7 +43,7 @@ class BuildContext:
     work: Path
     calibration: np.ndarray | None  # N×1×h×w model inputs, or None (no INT8)
     method: str
-    keep_first_last: bool
+    float_rule: str  # which convolutions INT8 keeps in float: 'sensitive', 'first-last' or 'none'
     spatial: tuple[int, int] | None  # None when H and W are dynamic
     metadata: dict
     accuracy_control: object | None = None  # openvino_export.AccuracyControl
@@ -59,7 +59,7 @@ def build(target: str, precision: str, ctx: BuildContext) -> Built:
 
 
 def _float_layers(ctx: BuildContext) -> list[str]:
-    return onnx_first_last_convs(ctx.fp32_onnx) if ctx.keep_first_last else []
+    return onnx_float_convs(ctx.fp32_onnx, ctx.float_rule)
 
 
 def _calibration(ctx: BuildContext) -> np.ndarray:
@@ -117,7 +117,7 @@ def _openvino(precision: str, ctx: BuildContext) -> Built:
         ctx.path("int8", ".xml"),
         _calibration(ctx),
         ctx.method,
-        ctx.keep_first_last,
+        ctx.float_rule,
         ctx.accuracy_control,
         ctx.metadata,
         ctx.spatial,

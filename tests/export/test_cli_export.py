@@ -74,5 +74,5 @@ def test_export_table_lists_every_artifact_with_its_metric_and_float_layers(open
     assert lines[0].split()[:4] == ["model", "target", "precision", "status"] and "ms/frame" in lines[0]
     body = [line.split()[:4] for line in lines[2:]]
     assert body == [["sr", t, p, "ok"] for t in ("onnx", "openvino") for p in ("fp32", "int8")]
-    assert "PSNR" in lines[3] and "/head/head.0/Conv, /tail/Conv" in lines[3]
+    assert "PSNR" in lines[3] and "/head/head.0/Conv, /upsample/upsample.0/conv/Conv, /tail/Conv" in lines[3]
     assert "/tail/Conv/WithoutBiases" in lines[5]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from echosr_edge.export.graph import onnx_first_last_convs, wants_float_layers
+from echosr_edge.export.graph import float_layer_rule, onnx_first_last_convs, onnx_float_convs, openvino_float_convs
 from echosr_edge.export.verify import run_artifact
 
 
@@ -11,9 +11,22 @@ def test_first_and_last_convs_are_found_by_graph_position(sr_onnx):
     assert onnx_first_last_convs(sr_onnx) == ["/head/head.0/Conv", "/tail/Conv"]
 
 
+def test_sensitive_rule_adds_the_conv_feeding_the_first_pixel_shuffle(sr_onnx):
+    assert onnx_float_convs(sr_onnx, "sensitive") == ["/head/head.0/Conv", "/upsample/upsample.0/conv/Conv", "/tail/Conv"]
+    assert onnx_float_convs(sr_onnx, "none") == []
+
+
+def test_openvino_finds_the_same_sensitive_convs_as_onnx(sr_onnx):
+    ov = pytest.importorskip("openvino")
+    names = openvino_float_convs(ov.convert_model(str(sr_onnx)), "sensitive")
+    assert [n.removesuffix("/WithoutBiases") for n in names] == onnx_float_convs(sr_onnx, "sensitive")
+
+
 def test_auto_policy_keeps_float_layers_for_sr_only():
-    assert wants_float_layers("auto", "sr") and not wants_float_layers("auto", "classifier")
-    assert wants_float_layers("first-last", "classifier") and not wants_float_layers("none", "sr")
+    assert float_layer_rule("auto", "sr") == "sensitive" and float_layer_rule("auto", "classifier") == "none"
+    assert float_layer_rule("first-last", "classifier") == "first-last" and float_layer_rule("none", "sr") == "none"
+    with pytest.raises(ValueError, match="unknown float-layer policy"):
+        float_layer_rule("most", "sr")
 
 
 def test_fp16_onnx_keeps_float32_io_and_tracks_fp32(sr_onnx, tmp_path, calibration_inputs):

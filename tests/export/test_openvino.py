@@ -28,13 +28,14 @@ def test_openvino_artifacts_are_verified_against_fp32(openvino_bundle):
     assert {(r.target, r.precision) for r in rows} == {(t, p) for t in ("onnx", "openvino") for p in ("fp32", "int8")}
 
 
-def test_openvino_int8_keeps_the_first_and_last_conv_in_float(openvino_bundle):
+def test_openvino_int8_keeps_the_sensitive_convs_in_float(openvino_bundle):
     ov = pytest.importorskip("openvino")
     from echosr_edge.export.openvino_export import unquantized_convolutions
 
     out, manifest, _ = openvino_bundle
     art = manifest.model("sr").artifact("openvino", "int8")
-    assert art.float_layers == ("/head/head.0/Conv/WithoutBiases", "/tail/Conv/WithoutBiases")
+    assert art.float_layers == (
+        "/head/head.0/Conv/WithoutBiases", "/upsample/upsample.0/conv/Conv/WithoutBiases", "/tail/Conv/WithoutBiases")
     model = ov.Core().read_model(str(out / art.file))
     assert unquantized_convolutions(model) == list(art.float_layers)
     assert any(op.get_type_name() == "FakeQuantize" for op in model.get_ordered_ops())

@@ -35,8 +35,14 @@ def test_openvino_fp32_matches_onnxruntime_fp32(openvino_bundle, name):
     np.testing.assert_allclose(run_single(ov, x), run_single(onnx, x), rtol=1e-3, atol=1e-4)
 
 
-def test_openvino_engine_describes_a_dynamic_batch(openvino_bundle):
+def test_openvino_engine_compiles_a_dynamic_batch_ir_for_one_frame(openvino_bundle):
     engine = open_engine(openvino_bundle / "models/sr.int8.xml", "openvino")
+    assert engine.inputs[0].shape == (1, 1, 8, 8)
+    assert run_single(engine, np.zeros((1, 1, 8, 8), np.float32)).shape == (1, 1, 32, 32)
+
+
+def test_openvino_engine_keeps_the_dynamic_batch_when_asked(openvino_bundle):
+    engine = open_engine(openvino_bundle / "models/sr.int8.xml", "openvino", batch=None)
     assert engine.inputs[0].shape[0] is None and engine.inputs[0].shape[1] == 1
     assert run_single(engine, np.zeros((2, 1, 8, 8), np.float32)).shape == (2, 1, 32, 32)
 

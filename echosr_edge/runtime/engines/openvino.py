@@ -13,7 +13,12 @@ _PRECISIONS = {"f32": "f32", "fp32": "f32", "bf16": "bf16", "f16": "f16", "fp16"
 
 
 class OpenVINOEngine:
-    """An OpenVINO IR model compiled with ``ov.Core().compile_model``."""
+    """An OpenVINO IR model compiled with ``ov.Core().compile_model``.
+
+    ``batch`` fixes a dynamic batch axis before compiling (the runtime feeds one frame at a time,
+    and the CPU plugin runs a static shape without per-call shape inference); None keeps the IR's
+    dynamic batch.
+    """
 
     def __init__(
         self,
@@ -22,6 +27,7 @@ class OpenVINOEngine:
         device: str = "CPU",
         performance_hint: str | None = "LATENCY",
         inference_precision: str | None = None,
+        batch: int | None = 1,
     ):
         ov = import_optional("openvino", "openvino")
         path = Path(path)
@@ -40,7 +46,10 @@ class OpenVINOEngine:
             config["INFERENCE_PRECISION_HINT"] = _PRECISIONS[inference_precision]
         try:
             core = ov.Core()
-            self.compiled = core.compile_model(str(path), device, config)
+            model = core.read_model(str(path))
+            if batch is not None:
+                _fix_batch(ov, model, batch)
+            self.compiled = core.compile_model(model, device, config)
         except Exception as exc:  # OpenVINO raises RuntimeError for malformed IR and unknown devices
             raise BundleError(f"{path.name}: OpenVINO cannot compile it for {device} ({exc})") from exc
         self.request = self.compiled.create_infer_request()
@@ -52,6 +61,18 @@ class OpenVINOEngine:
         results = self.request.infer(feeds)
         # infer() copies outputs unless asked to share them, so the arrays outlive the next call.
         return {name: np.asarray(results[port]) for name, port in self._ports}
+
+
+def _fix_batch(ov, model, batch: int) -> None:
+    """Reshape every input whose first (batch) axis is dynamic to ``batch``, other axes as they are."""
+    shapes = {}
+    for port in model.inputs:
+        shape = port.get_partial_shape()
+        if shape.rank.is_static and shape.rank.get_length() > 0 and shape[0].is_dynamic:
+            dims = [ov.Dimension(batch)] + [shape[i] for i in range(1, shape.rank.get_length())]
+            shapes[port] = ov.PartialShape(dims)
+    if shapes:
+        model.reshape(shapes)
 
 
 def _spec(port) -> TensorSpec:
