@@ -3,8 +3,8 @@
 usage: python benchmarks/runtime_must_show.py DEMO_DIR [--out DIR] [--source SOURCE]
 
 DEMO_DIR is the output of `echosr-edge demo --out DEMO_DIR` (bundle/ and demo.mp4). The bundle
-is copied and given OpenVINO IR converted from its ONNX models (tests/runtime/openvino_ir.py,
-a stand-in for the exporter's IR). Then `echosr-edge run` runs as a child process per device
+is copied; one without OpenVINO artifacts is given IR converted from its ONNX models
+(tests/runtime/openvino_ir.py), one exported with them (the demo's) runs the exporter's IR. Then `echosr-edge run` runs as a child process per device
 and precision, headless with a JSON-lines log; the script reads each child's peak RSS from
 wait4() and has the child report whether any torch module was ever imported.
 """
@@ -77,7 +77,10 @@ def main() -> None:
     if out.exists():
         shutil.rmtree(out)
     bundle = Path(shutil.copytree(args.demo / "bundle", out / "bundle"))
-    add_openvino_artifacts(bundle, ("fp32", "int8"))
+    from echosr_edge.bundle.integrity import open_bundle
+
+    if not any(a.format == "openvino" for m in open_bundle(bundle).models for a in m.artifacts):
+        add_openvino_artifacts(bundle, ("fp32", "int8"))
     video = args.source or str(args.demo / "demo.mp4")
     from echosr_edge.runtime.sources import open_source
 
