@@ -118,13 +118,13 @@ def frame_to_grey(frame: np.ndarray, photometric: str, bits: int, signed: bool, 
     return 255 - grey if photometric == "MONOCHROME1" else grey
 
 
-def decode_frames(path: Path, indices: Iterable[int] | None = None) -> Iterator[np.ndarray]:
+def decode_frames(path: Path, indices: Iterable[int] | None = None, plugin: str = "") -> Iterator[np.ndarray]:
     """Yield the frames of a DICOM file (all, or ``indices``) as H×W uint8 grey, decoding one at a time.
 
     pydicom reads the header once and then each frame's bytes from the file as it is asked for
     it, so a long cine never sits in memory whole. Raises MissingExtra without pydicom and
     DataError naming the file for anything it cannot decode (a missing plugin names what to
-    install).
+    install). ``plugin`` names one of pydicom's decoding plugins (default: the first that works).
     """
     pydicom = import_optional("pydicom", "dicom")
     pixels = import_optional("pydicom.pixels", "dicom")
@@ -143,7 +143,7 @@ def decode_frames(path: Path, indices: Iterable[int] | None = None) -> Iterator[
     signed = int(header.get("PixelRepresentation", 0) or 0) == 1
     lut_source = pydicom.Dataset() if photometric == "PALETTE COLOR" else None
     try:
-        for index, frame in enumerate(pixels.iter_pixels(str(path), ds_out=lut_source, indices=indices)):
+        for index, frame in enumerate(pixels.iter_pixels(str(path), ds_out=lut_source, indices=indices, decoding_plugin=plugin)):
             if index == 0 and lut_source is not None and not syntax.is_little_endian:
                 _swap_big_endian_luts(lut_source)
             yield frame_to_grey(frame, photometric, bits, signed, lut_source)
