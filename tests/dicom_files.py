@@ -133,7 +133,8 @@ def heat_palette(entries: int = 256, bits: int = 16) -> np.ndarray:
     """entries×3 lookup table (a black → red → yellow → white 'hot' ramp) of ``bits``-bit values."""
     x = np.linspace(0.0, 1.0, entries)
     table = np.stack([np.clip(3 * x, 0, 1), np.clip(3 * x - 1, 0, 1), np.clip(3 * x - 2, 0, 1)], axis=1)
-    top = 2**bits - 1
+    # 16-bit values are not multiples of 257, so their two bytes differ and a byte-order slip shows.
+    top = 65000 if bits > 8 else 255
     return np.rint(table * top).astype(np.uint16 if bits > 8 else np.uint8)
 
 
