@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from echosr_edge.data.dicom_pixels import decode_frames
+from echosr_edge.data.dicom_pixels import check_decodable, decode_frames
 from echosr_edge.errors import DataError, import_optional
 
 DICOM_SUFFIXES = {".dcm", ".dicom"}
@@ -169,6 +169,15 @@ def _info(path: Path, ds) -> DicomInfo:
 def dicom_info(path: Path) -> DicomInfo:
     """The non-identifying facts of a DICOM file, read from its header only."""
     return _info(Path(path), _read_header(path))
+
+
+def ensure_decodable(path: Path) -> str:
+    """The decoder plugin(s) for this file's pixel data ("native" if uncompressed); DataError naming what to install."""
+    path = Path(path)
+    syntax = getattr(_read_header(path), "file_meta", {}).get("TransferSyntaxUID")
+    if not syntax:
+        raise DataError(path, "the DICOM file has no transfer syntax (not a DICOM Part 10 file)")
+    return check_decodable(path, syntax)
 
 
 def iter_dicom_frames(path: Path, indices: Iterable[int] | None = None) -> Iterator[np.ndarray]:
