@@ -174,10 +174,11 @@ def dicom_info(path: Path) -> DicomInfo:
 def ensure_decodable(path: Path) -> str:
     """The decoder plugin(s) for this file's pixel data ("native" if uncompressed); DataError naming what to install."""
     path = Path(path)
-    syntax = getattr(_read_header(path), "file_meta", {}).get("TransferSyntaxUID")
+    header = _read_header(path)
+    syntax = getattr(header, "file_meta", {}).get("TransferSyntaxUID")
     if not syntax:
         raise DataError(path, "the DICOM file has no transfer syntax (not a DICOM Part 10 file)")
-    return check_decodable(path, syntax)
+    return check_decodable(path, syntax, int(header.get("BitsStored", 8) or 8))
 
 
 def iter_dicom_frames(path: Path, indices: Iterable[int] | None = None) -> Iterator[np.ndarray]:

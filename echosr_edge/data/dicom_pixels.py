@@ -2,7 +2,7 @@
 
 Decoding goes through pydicom 3's pixel-data plugins. The ``dicom`` extra installs a set that
 covers uncompressed little/big endian, RLE Lossless (pydicom itself; pylibjpeg-rle is faster),
-JPEG Baseline and Extended (Pillow), JPEG-LS lossless and near-lossless (pyjpegls, CharLS) and
+JPEG Baseline and 8-bit Extended (Pillow), JPEG-LS lossless and near-lossless (pyjpegls, CharLS) and
 JPEG 2000 lossless and lossy (pylibjpeg-openjpeg; Pillow too). None of them is GPL: the
 pylibjpeg-libjpeg plugin (GPLv3) is left out, so JPEG Lossless (Process 14) needs it or
 python-gdcm added by hand, and the error says so.
@@ -41,10 +41,14 @@ COVERED = {
 }
 
 
-def check_decodable(path: Path, syntax) -> str:
+JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"
+
+
+def check_decodable(path: Path, syntax, bits_stored: int = 8) -> str:
     """The names of the installed plugins that decode ``syntax``; DataError naming what to install if none.
 
     ``syntax`` is a pydicom UID. Native (uncompressed) syntaxes need no plugin and give "native".
+    Pillow decodes JPEG Extended only at 8 bits, so 12-bit data asks for the other decoders.
     """
     pixels = import_optional("pydicom.pixels", "dicom")
     try:
@@ -53,12 +57,15 @@ def check_decodable(path: Path, syntax) -> str:
         raise DataError(path, f"pixel data in {syntax.name} ({syntax}) cannot be decoded: no DICOM decoder supports it") from exc
     if decoder.is_native:
         return "native"
-    if decoder.is_available:
-        return ", ".join(decoder.available_plugins)
-    if str(syntax) in COVERED:
+    plugins = decoder.available_plugins
+    if str(syntax) == JPEG_EXTENDED and bits_stored > 8:
+        plugins = tuple(p for p in plugins if p != "pillow")
+    if plugins:
+        return ", ".join(plugins)
+    if str(syntax) in COVERED and not (str(syntax) == JPEG_EXTENDED and bits_stored > 8):
         need = f"{INSTALL_HINT} (it adds {COVERED[str(syntax)]})"
     else:
-        options = "; ".join(decoder.missing_dependencies) or "a decoder plugin"
+        options = "; ".join(decoder.missing_dependencies) or "pylibjpeg-libjpeg or python-gdcm"
         need = f"a decoder the 'dicom' extra does not include — one of: {options}"
     raise DataError(path, f"pixel data in {syntax.name} needs a decoder that is not installed: {need}")
 
@@ -137,9 +144,9 @@ def decode_frames(path: Path, indices: Iterable[int] | None = None, plugin: str 
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if not syntax:
         raise DataError(path, "the DICOM file has no transfer syntax (not a DICOM Part 10 file)")
-    check_decodable(path, syntax)
-    photometric = str(header.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     bits = int(header.get("BitsStored", header.get("BitsAllocated", 8)) or 8)
+    check_decodable(path, syntax, bits)
+    photometric = str(header.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     signed = int(header.get("PixelRepresentation", 0) or 0) == 1
     lut_source = pydicom.Dataset() if photometric == "PALETTE COLOR" else None
     try:

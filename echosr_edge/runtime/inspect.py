@@ -156,7 +156,7 @@ def _quality(frame: np.ndarray, bundle: Path, trust) -> tuple[str | None, dict |
     manifest = open_bundle(bundle, trust=trust)
     pipeline = load_pipeline(bundle, require_device("auto", manifest), None, "never", manifest, SectorCropper())
     if pipeline.quality is None:
-        return None, None, f"quality: not estimated (the bundle {bundle} has no quality model)"
+        return None, None, f"quality: not estimated ({bundle} has no quality model)"
     result = pipeline.process(frame)
     return result.quality, result.quality_probabilities, None
 

@@ -201,3 +201,16 @@ def test_a_covered_syntax_without_its_plugin_names_the_dicom_extra(tmp_path, gre
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "jls.dcm: pixel data in JPEG-LS Lossless" in out.stdout
     assert 'pip install "echosr-edge[dicom]"' in out.stdout and "pyjpegls" in out.stdout
+
+
+def test_twelve_bit_jpeg_extended_is_not_left_to_pillow_which_decodes_only_8_bits(tmp_path):
+    from pydicom.encaps import encapsulate
+    from pydicom.pixels import get_decoder
+
+    if set(get_decoder(uid.JPEGExtended12Bit).available_plugins) - {"pillow"}:
+        pytest.skip("a 12-bit JPEG decoder (pylibjpeg-libjpeg or gdcm) is installed here")
+    frames = np.zeros((1, 16, 16), np.uint16)
+    ds = df.dataset(frames, "MONOCHROME2", uid.JPEGExtended12Bit, BitsStored=12, HighBit=11)
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xd9"])
+    with pytest.raises(DataError, match=r"x12\.dcm: pixel data in JPEG Extended.*pylibjpeg-libjpeg"):
+        read_dicom(df.save(ds, tmp_path / "x12.dcm"))

@@ -113,3 +113,34 @@ def test_a_bundle_without_a_quality_model_says_quality_was_not_estimated(tmp_pat
     inspection, frame = inspect_file(tmp_path / "capture.png", bundle=bundle_dir)
     assert inspection.quality is None and frame.shape == capture.shape
     assert any("has no quality model" in note for note in inspection.notes)
+
+
+def test_with_a_quality_model_the_quality_is_the_models_on_the_preprocessed_frame(tmp_path, monkeypatch):
+    import echosr_edge.bundle.integrity as integrity
+    import echosr_edge.devices.detect as detect
+    import echosr_edge.runtime.pipeline as pipeline_module
+    from echosr_edge.runtime.pipeline import Classifier, Pipeline
+    from echosr_edge.runtime.sector import SectorCropper
+    from tests.runtime.test_pipeline import FakeEngine
+
+    seen = []
+
+    def by_brightness(x):  # 'good' for a bright frame, 'poor' for a dark one
+        seen.append(x.shape)
+        m = float(x.mean())
+        return np.array([[10 * m, 0.0, 10 * (0.3 - m)]], np.float32)
+
+    quality = Classifier("quality", FakeEngine(by_brightness), ("good", "medium", "poor"), 32)
+    monkeypatch.setattr(integrity, "open_bundle", lambda bundle, trust=None: "manifest")
+    monkeypatch.setattr(detect, "require_device", lambda *args, **kwargs: "cpu")
+    monkeypatch.setattr(
+        pipeline_module, "load_pipeline",
+        lambda bundle, device, precision, enhance, manifest, sector: Pipeline(32, 4, None, [], "never", quality, SectorCropper()),
+    )
+    capture, _ = screen_capture(LAYOUTS[0])
+    cv2.imwrite(str(tmp_path / "bright.png"), np.clip(capture.astype(int) * 3, 0, 255).astype(np.uint8))
+    cv2.imwrite(str(tmp_path / "dark.png"), capture // 4)
+    bright, _ = inspect_file(tmp_path / "bright.png", bundle=tmp_path)
+    dark, _ = inspect_file(tmp_path / "dark.png", bundle=tmp_path)
+    assert bright.quality == "good" and dark.quality == "poor"
+    assert set(bright.quality_probabilities) == {"good", "medium", "poor"} and seen == [(1, 1, 32, 32)] * 2
