@@ -234,49 +234,29 @@ def _redact(message: str, secrets: list[str]) -> str:
 
 def _read_dicom_minimal(path: Path, keep_phi: bool) -> tuple[np.ndarray, dict]:
     pydicom = import_optional("pydicom", "dicom")
+    from echosr_edge.data.dicom_pixels import decode_frames
+
     try:
-        ds = pydicom.dcmread(str(path))
+        ds = pydicom.dcmread(str(path), stop_before_pixels=True)
     except Exception as exc:  # pydicom raises InvalidDicomError, EOFError, ValueError...
         raise DataError(path, f"not a readable DICOM file ({type(exc).__name__}: {str(exc)[:200]})") from exc
     secrets = [str(ds.get(tag, "") or "") for tag in PHI_DICOM_TAGS]
-    if "PixelData" not in ds:
-        raise DataError(path, "the DICOM file holds no image (no Pixel Data)")
+    if "Rows" not in ds or "Columns" not in ds:
+        raise DataError(path, "the DICOM file holds no image (no Rows/Columns)")
+    # The same decoding as the runtime's DICOM source: every transfer syntax the 'dicom' extra
+    # covers, colour and palette to luminance, one frame at a time.
     try:
-        pixels = np.asarray(ds.pixel_array)
-    except Exception as exc:  # truncated data, compressed without a decoder, bad geometry
-        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-        named = getattr(syntax, "name", None) or "unknown transfer syntax"
-        problem = _redact(f"{type(exc).__name__}: {str(exc)[:200]}", secrets)
-        raise DataError(path, f"cannot decode the DICOM pixel data ({named}; {problem})") from exc
-    frames = _dicom_to_frames(pixels, ds, path)
+        frames = np.stack(list(decode_frames(path)))
+    except DataError as exc:
+        problem = _redact(exc.problem, secrets).replace("cannot decode the pixel data", "cannot decode the DICOM pixel data")
+        raise DataError(path, problem) from exc
+    except ValueError as exc:  # np.stack of no frames
+        raise DataError(path, "cannot decode the DICOM pixel data (no frames)") from exc
+    if min(frames.shape[1:]) < MIN_SIDE:
+        raise DataError(path, f"image too small: {frames.shape[1]}x{frames.shape[2]}")
     tags = SAFE_DICOM_TAGS + (PHI_DICOM_TAGS if keep_phi else ())
     info = {tag: _json_value(ds.get(tag)) for tag in tags if tag in ds}
-    return frames, info
-
-
-def _dicom_to_frames(pixels: np.ndarray, ds, path: Path) -> np.ndarray:
-    """pydicom's pixel array (H×W, T×H×W, H×W×3 or T×H×W×3) → T×H×W uint8."""
-    count = int(ds.get("NumberOfFrames", 1) or 1)
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    if count == 1:
-        pixels = pixels[None]
-    if samples == 3 and pixels.ndim == 4:
-        if pixels.dtype != np.uint8:
-            pixels = _scale_to_uint8(pixels.astype(np.float64), path)
-        pixels = np.stack([cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY) for f in pixels])
-    if pixels.ndim != 3:
-        raise DataError(path, f"unexpected DICOM pixel layout {pixels.shape} for {count} frame(s)")
-    if pixels.dtype != np.uint8:
-        bits = int(ds.get("BitsStored", 16) or 16)
-        if pixels.dtype.kind == "u" and bits > 8:
-            pixels = (pixels.astype(np.float64) * (255.0 / (2**bits - 1))).round().clip(0, 255).astype(np.uint8)
-        else:
-            pixels = _scale_to_uint8(pixels.astype(np.float64), path)
-    if str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1":
-        pixels = 255 - pixels
-    if min(pixels.shape[1:]) < MIN_SIDE:
-        raise DataError(path, f"image too small: {pixels.shape[1]}x{pixels.shape[2]}")
-    return np.ascontiguousarray(pixels)
+    return np.ascontiguousarray(frames), info
 
 
 def _scale_to_uint8(data: np.ndarray, path: Path) -> np.ndarray:

@@ -112,7 +112,7 @@ class Pipeline:
         grey = to_grey(frame)
         box = None
         if self.sector is not None:
-            grey, box = self.sector(grey)
+            grey, box = self.sector(grey, frame if frame.ndim == 3 else None)
         return resize_unit(grey, self.hr_size), box
 
     def enhance_hr(self, hr: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 A scanner's screen capture or a letterboxed video carries black borders, text and UI around
 the fan; the models were trained on CAMUS-like frames where the fan fills the image. The box
-is found on a strided copy of the frame (cheap) and reused for ``every`` frames, or until the
+comes from ``runtime.region.find_image_region`` (text, rulers, ECG traces and coloured UI
+ignored), else from ``find_sector`` below, and is reused for ``every`` frames, or until the
 frame size changes. A frame whose fan already fills it (as CAMUS frames do) is left alone, so
 the runtime feeds the models what they were trained on.
 """
@@ -77,29 +78,36 @@ class SectorCropper:
         self._age = 0
         self._box: SectorBox | None = None
 
-    def box_for(self, grey: np.ndarray) -> SectorBox | None:
-        """The crop box for this frame (None: use the whole frame)."""
+    def box_for(self, grey: np.ndarray, frame: np.ndarray | None = None) -> SectorBox | None:
+        """The crop box for this frame (None: use the whole frame); ``frame``: the BGR original, if any."""
         if grey.shape != self._shape or self._age >= self.every:
             self._shape, self._age = grey.shape, 0
-            self._box = self._detect(grey)
+            self._box = self._detect(grey if frame is None else frame)
             self.detections += 1
         self._age += 1
         return self._box
 
-    def _detect(self, grey: np.ndarray) -> SectorBox | None:
-        found = find_sector(grey, self.threshold)
+    def _detect(self, frame: np.ndarray) -> SectorBox | None:
+        from echosr_edge.runtime.region import find_image_region
+
+        # The screen-capture detector (colour, text, rulers, ECG); find_sector, the plain largest
+        # bright region, where it finds nothing textured (a synthetic flat test pattern).
+        found = find_image_region(frame)
+        if found is None:
+            grey = frame if frame.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(frame[..., :3]), cv2.COLOR_BGR2GRAY)
+            found = find_sector(grey, self.threshold)
         if found is None:
             return None
-        h, w = grey.shape[:2]
+        h, w = frame.shape[:2]
         bh, bw = found.bottom - found.top, found.right - found.left
         if bh > (1 - self.min_margin) * h and bw > (1 - self.min_margin) * w:
             return None
         py, px = int(round(bh * self.pad)), int(round(bw * self.pad))
         return SectorBox(max(0, found.top - py), max(0, found.left - px), min(h, found.bottom + py), min(w, found.right + px))
 
-    def __call__(self, grey: np.ndarray) -> tuple[np.ndarray, SectorBox | None]:
-        """(the cropped H'×W' view of ``grey``, the box used or None)."""
-        box = self.box_for(grey)
+    def __call__(self, grey: np.ndarray, frame: np.ndarray | None = None) -> tuple[np.ndarray, SectorBox | None]:
+        """(the cropped H'×W' view of ``grey``, the box used or None); ``frame``: the BGR original."""
+        box = self.box_for(grey, frame)
         if box is None:
             return grey, None
         return grey[box.top : box.bottom, box.left : box.right], box

@@ -150,7 +150,7 @@ class DicomSource(_FileSource):
     """
 
     def __init__(self, path: Path):
-        from echosr_edge.data.dicom import dicom_info, is_dicom_file
+        from echosr_edge.data.dicom import dicom_info, ensure_decodable, is_dicom_file
 
         self.path = Path(path)
         if self.path.is_dir():
@@ -161,6 +161,7 @@ class DicomSource(_FileSource):
             self.files = [self.path]
         try:
             info = dicom_info(self.files[0])
+            ensure_decodable(self.files[0])  # a missing decoder plugin is reported before any model loads
         except DataError as exc:
             raise SourceError(str(exc)) from exc
         self.fps = info.fps or 25.0

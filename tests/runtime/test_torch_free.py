@@ -11,6 +11,7 @@ import echosr_edge.runtime.engines.openvino, echosr_edge.runtime.engines.tensorr
 import echosr_edge.runtime.checks, echosr_edge.runtime.sinks, echosr_edge.runtime.display, echosr_edge.runtime.sector
 import echosr_edge.devices.profiles, echosr_edge.devices.detect, echosr_edge.bundle.integrity, echosr_edge.cli
 import echosr_edge.cli.run, echosr_edge.cli.devices, echosr_edge.data.dicom
+import echosr_edge.runtime.region, echosr_edge.runtime.inspect, echosr_edge.cli.inspect, echosr_edge.data.synth_screen
 heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'nncf')
                or m.startswith(('echosr_edge.train', 'echosr_edge.models', 'echosr_edge.export')))
 print(','.join(heavy))
