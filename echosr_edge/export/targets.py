@@ -88,7 +88,7 @@ def _onnx(precision: str, ctx: BuildContext, symmetric: bool = False) -> Built:
     info = {
         "source": "onnxruntime quantize_static",
         "format": "QDQ",
-        "weights": "int8 per-channel",
+        "weights": "int8 per-channel" if symmetric else "int8 per-channel, 7-bit range (reduce_range)",
         "activations": "int8 symmetric" if symmetric else "uint8 asymmetric",
         "calibration_method": ctx.method,
         "calibration_frames": len(ctx.calibration),
