@@ -176,16 +176,19 @@ def load_pipeline(
     enhance: str = "always",
     manifest: Manifest | None = None,
     sector: SectorCropper | None = None,
+    profile: str = "default",
 ) -> Pipeline:
     """Verify the bundle's checksums, open the engines ``device`` selects and build the pipeline.
 
+    Only the models of ``profile`` are loaded ("default", or e.g. "realtime": the distilled
+    student and the classifiers at their fast input size).
     The quality model (a classifier with task 'quality') is loaded only for ``enhance='auto'``;
     the SR model not at all for ``enhance='never'``. ``sector`` crops frames to the fan.
     """
     bundle_dir = Path(bundle_dir)
     if enhance not in ENHANCE_MODES:
         raise ValueError(f"enhance must be one of {ENHANCE_MODES}")
-    manifest = manifest or open_bundle(bundle_dir)
+    manifest = (manifest or open_bundle(bundle_dir)).for_profile(profile)
     artifacts: dict[str, Artifact] = {}
     engines: dict[str, Engine] = {}
 
