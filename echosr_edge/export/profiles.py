@@ -1,9 +1,11 @@
 """Bundle profiles: which of the exported models run together.
 
 "default" is the study's pipeline: the teacher SR (SRResNet, arch srresnet/msrresnet) and one
-classifier per task. "realtime" swaps in a distilled student (ESPCN/RFDN, `train distill`) and
-runs the classifiers at an input size chosen for speed: the same checkpoints exported a second
-time at ``realtime_input_size`` when it differs from the size they were trained at.
+classifier per task (the one trained at the largest input size when a task has several).
+"realtime" swaps in a distilled student (ESPCN/RFDN, `train distill`) and runs the classifiers
+at an input size chosen for speed: a classifier trained at ``realtime_input_size`` when one is
+given, else the same checkpoint exported a second time at that size; without
+``realtime_input_size``, the task's classifier trained at the smallest input size.
 
 Models that no profile names (an SRGAN generator, a second student) still go into the bundle,
 where `bench --frontier` measures them.
@@ -73,10 +75,11 @@ def plan_profiles(
         return list(models), {}  # a bundle as before profiles: every model runs
     teacher = _teacher(models) or (srs[0] if srs else None)
     default: dict[str, str] = {"sr": teacher.name} if teacher else {}
-    by_task: dict[str, ExportModel] = {}
+    per_task: dict[str, list[ExportModel]] = {}
     for m in classifiers:
         if m.task in CLASSIFIER_TASKS:
-            by_task.setdefault(m.task, m)
+            per_task.setdefault(m.task, []).append(m)
+    by_task = {task: max(ms, key=lambda m: m.input_size) for task, ms in per_task.items()}
     default.update({task: m.name for task, m in by_task.items()})
     if not any(slot in ("view", "phase") for slot in default):
         raise DataError("checkpoints", "no view or phase classifier checkpoint was given: a profile needs one to run")
@@ -86,9 +89,10 @@ def plan_profiles(
         student = _pick_student(models, student_checkpoint)
         realtime = {"sr": student.name}
         for task, m in by_task.items():
-            size = realtime_input_size or m.input_size
-            if task == "quality" or size == m.input_size:
-                realtime[task] = m.name
+            size = realtime_input_size or min(x.input_size for x in per_task[task])
+            trained = next((x for x in per_task[task] if x.input_size == size), None)
+            if task == "quality" or trained is not None:
+                realtime[task] = (trained or m).name
                 continue
             fast = replace(m, name=f"{m.name}_{size}", input_size=size)
             if fast.name in {x.name for x in out}:
