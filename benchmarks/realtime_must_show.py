@@ -1,6 +1,6 @@
 """Issue 11's must-show, reproducible with one command: the real-time profile, end to end.
 
-usage: python benchmarks/realtime_must_show.py OUT [--patients 150] [--classifier-size 128]
+usage: python benchmarks/realtime_must_show.py OUT [--patients 100] [--classifier-size 128]
            [--realtime-size 64] [--student rfdn] [--with-srgan] [--frontier-devices intel-cpu]
 
 1. train (a child process under `nice -n 10`): a synthetic CAMUS tree (even quality mix, so
@@ -139,14 +139,14 @@ def timed_runs(out: Path, bundle: Path, video: Path, repeats: int = 3) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--patients", type=int, default=150)
+    parser.add_argument("--patients", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--classifier-size", type=int, default=128, help="default profile classifiers (smoke: 128)")
     parser.add_argument("--realtime-size", type=int, default=64, help="realtime profile classifiers")
     parser.add_argument("--student", default="rfdn", choices=["rfdn", "espcn"], help="the realtime profile's student")
     parser.add_argument("--rfdn-features", type=int, default=24)
     parser.add_argument("--rfdn-blocks", type=int, default=2)
-    parser.add_argument("--distill-epochs", type=int, default=6)
+    parser.add_argument("--distill-epochs", type=int, default=10)
     parser.add_argument("--with-srgan", action="store_true", help="also train the SRGAN generator (smoke) for the frontier")
     parser.add_argument("--frontier-devices", default="intel-cpu", help="comma list of device profiles for the frontier")
     parser.add_argument("--frontier-runs", type=int, default=20)
@@ -172,7 +172,7 @@ def main() -> None:
     ckpt, bundle = out / "checkpoints", out / "bundle"
     start = time.perf_counter()
     export_args = ["export", str(ckpt), "--out", str(bundle), "--targets", "onnx,openvino", "--precision", "fp32,int8",
-                   "--calibration", str(out / "data"), "--profile", "realtime", "--student-checkpoint",
+                   "--calibration", str(out / "data"), "--calibration-frames", "32", "--verification-frames", "8", "--profile", "realtime", "--student-checkpoint",
                    str(ckpt / f"{args.student}.pt"), "--realtime-input-size", str(args.realtime_size), "--seed", str(args.seed)]
     summary["export"] = {"command": "echosr-edge " + " ".join(export_args),
                          "table": cli(*export_args, nice=10, log=out / "export.stderr"),

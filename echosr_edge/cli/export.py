@@ -110,7 +110,7 @@ def _refuse_conflicts(targets, precisions, o: dict) -> None:
               help="realtime: also export the distilled student and the classifiers at --realtime-input-size, as a second profile.")
 @click.option("--student-checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The distilled student (train distill) for --profile realtime (default: the one student among CHECKPOINTS).")
-@click.option("--realtime-input-size", type=click.IntRange(min=32),
+@click.option("--realtime-input-size", type=click.IntRange(min=16),
               help="Classifier input size in the realtime profile (default: the size they were trained at).")
 def command(checkpoints, out, targets, precision, bundle_profile, student_checkpoint, realtime_input_size, **o) -> None:
     """Export CHECKPOINTS (files, folders of *.pt, or NAME=PATH) to every target × precision.

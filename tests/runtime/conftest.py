@@ -100,3 +100,12 @@ def profile_bundle(tmp_path_factory, camus_root, tiny_checkpoints, student_check
     export_bundle(models, None, frames, out, ExportConfig(precisions=("fp32",), verification_count=8, allow_degraded=True),
                   profiles=profiles)
     return out
+
+
+@pytest.fixture(scope="session")
+def frontier_root(tmp_path_factory) -> Path:
+    """Six synthetic patients with an even quality mix (so held-out good and poor frames both exist)."""
+    from echosr_edge.data.synth import write_synthetic_camus
+
+    return write_synthetic_camus(tmp_path_factory.mktemp("frontier") / "camus", patients=6, seed=3, size=(96, 80),
+                                 quality_mix="even")

@@ -11,8 +11,8 @@ from echosr_edge.runtime.frontier_report import format_table, table_rows, write_
 
 
 @pytest.fixture(scope="module")
-def report(profile_bundle, camus_root):
-    data = frontier_data(camus_root, 32, poor="all")
+def report(profile_bundle, frontier_root):
+    data = frontier_data(frontier_root, 32, test_fraction=0.5, poor="all")
     return run_frontier(profile_bundle, [get_profile("cpu")], data, precisions=("fp32",), runs=2, warmup=0)
 
 
@@ -60,10 +60,30 @@ def test_wilson_interval_is_inside_zero_one_and_contains_the_proportion():
     assert all(math.isnan(v) for v in wilson(0, 0))
 
 
-def test_an_unknown_classifier_profile_is_refused_naming_the_known_ones(profile_bundle, camus_root):
+def test_an_unknown_classifier_profile_is_refused_naming_the_known_ones(profile_bundle, frontier_root):
     from echosr_edge.errors import BundleError
 
-    data = frontier_data(camus_root, 32, poor="all")
+    data = frontier_data(frontier_root, 32, test_fraction=0.5, poor="all")
     with pytest.raises(BundleError, match=r"no profile 'fast' \(it has: default, realtime\)"):
         run_frontier(profile_bundle, [get_profile("cpu")], data, precisions=("fp32",), runs=1, warmup=0,
                      classifier_profile="fast")
+
+
+def test_the_frontier_runs_with_torch_unimportable(profile_bundle, frontier_root):
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+sys.modules['torch'] = None
+sys.modules['torchvision'] = None
+from echosr_edge.devices.profiles import get_profile
+from echosr_edge.runtime.frontier import frontier_data, run_frontier
+data = frontier_data({str(frontier_root)!r}, 32, test_fraction=0.5, poor="all")
+report = run_frontier({str(profile_bundle)!r}, [get_profile("cpu")], data, precisions=("fp32",), runs=1, warmup=0)
+heavy = sorted(m for m in sys.modules if m.startswith(('echosr_edge.train', 'echosr_edge.models', 'echosr_edge.export')))
+print(len(report.rows), ','.join(heavy))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "4"
