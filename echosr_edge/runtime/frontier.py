@@ -161,12 +161,13 @@ def _mean_ssim(refs: list[np.ndarray], outs: list[np.ndarray]) -> float | None:
         return None  # scikit-image is in the 'train' extra; PSNR alone then
 
 
-def _macs(manifest: Manifest, entry: ModelEntry | None, hr_size: int, scale: int) -> tuple[float | None, float | None]:
-    if entry is None:
+def _macs(manifest: Manifest, name: str, hr_size: int, scale: int) -> tuple[float | None, float | None]:
+    """(MACs per LR pixel, GMAC per frame) of an SR choice: 'none', 'bicubic' or a bundle model."""
+    if name == "none":
         return 0.0, 0.0
-    if entry.name == "bicubic":
+    if name == "bicubic":
         return float(BICUBIC_MACS_PER_HR_PIXEL * scale * scale), BICUBIC_MACS_PER_HR_PIXEL * hr_size * hr_size / 1e9
-    m = manifest.notes.get("macs", {}).get(entry.name)
+    m = manifest.notes.get("macs", {}).get(name)
     return (float(m["per_input_pixel"]), m["total"] / 1e9) if m else (None, None)
 
 
@@ -264,8 +265,7 @@ def run_frontier(
                         choices.append((entry.name, entry.arch, open_artifact(bundle_dir, art, one), entry))
                 for name, arch, engine, entry in choices:
                     row = FrontierRow(name, arch, fmt, precision, classifier_precision=precision)
-                    macs_entry = entry if entry is not None else (ModelEntry("bicubic", "sr", "bicubic", {}, ()) if engine else None)
-                    row.macs_per_lr_pixel, row.gmac_per_frame = _macs(manifest, macs_entry, hr_size, scale)
+                    row.macs_per_lr_pixel, row.gmac_per_frame = _macs(manifest, name, hr_size, scale)
                     pipeline = Pipeline(hr_size, scale, engine, classifiers, "always" if engine else "never")
                     _measure(row, pipeline, data, teacher_out, runs, warmup)
                     emit(row)
