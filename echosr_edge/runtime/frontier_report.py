@@ -169,8 +169,10 @@ def write_plot(report, path: Path) -> Path | None:
         ax.set_xscale("log")
         ax.set_xlabel("end-to-end ms per frame (p50, log scale)")
         ax.axvline(1000 / 30, color="grey", linestyle=":", linewidth=1)
-    ax_acc.set_ylabel("accuracy on SR-poor frames, % (view blue, phase orange; 95% CI)")
-    ax_psnr.set_ylabel("PSNR vs HR on held-out good frames (dB)")
+    ax_acc.set_ylabel("accuracy on SR-poor frames (%)")
+    ax_acc.set_title("test-time SR on poor frames: view (blue), phase (orange), 95% CI", fontsize=9)
+    ax_psnr.set_ylabel("PSNR vs HR (dB)")
+    ax_psnr.set_title("fidelity on held-out good frames", fontsize=9)
     m = report.machine
     fig.suptitle(f"frontier: {m['cpu']}, {m['cores']} cores ({' '.join(m['simd'])}); dotted line = 33 ms (30 fps)", fontsize=9)
     fig.tight_layout()
