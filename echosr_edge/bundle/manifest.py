@@ -142,7 +142,10 @@ class Manifest:
         return list(self.profiles) if self.profiles else [DEFAULT_PROFILE]
 
     def for_profile(self, name: str = DEFAULT_PROFILE) -> "Manifest":
-        """This manifest narrowed to the models of profile ``name`` (the runtime's view of it)."""
+        """This manifest narrowed to the models of profile ``name`` (the runtime's view of it).
+
+        Checksums and signatures cover the whole manifest: verify the bundle before narrowing.
+        """
         if not self.profiles:
             if name == DEFAULT_PROFILE:
                 return self
@@ -153,7 +156,9 @@ class Manifest:
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise BundleError(f"the bundle has no profile {name!r} (it has: {', '.join(self.profiles)}).{hint}")
         wanted = set(self.profiles[name].values())
-        return replace(self, models=tuple(m for m in self.models if m.name in wanted))
+        # The narrowed manifest is a one-profile bundle (no profiles of its own): narrowing it
+        # again to "default" is a no-op, as for a bundle exported before profiles.
+        return replace(self, models=tuple(m for m in self.models if m.name in wanted), profiles={})
 
     def pinned_files(self) -> list[tuple[str, str, int]]:
         """Every (relative path, sha256, size) the manifest pins."""

@@ -201,12 +201,16 @@ def load_pipeline(
     sr_entry = manifest.sr_model()
     sr_engine = open_entry(sr_entry) if sr_entry is not None and enhance != "never" else None
     classifiers, quality = [], None
+    tasks = [e.task for e in manifest.classifiers()]
     for entry in manifest.classifiers():
         if entry.task == "quality":
             if enhance == "auto":
                 quality = Classifier(entry.name, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"]))
             continue
-        classifiers.append(Classifier(entry.name, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"])))
+        # Results are keyed by task ("view", not the realtime profile's "view_64"), so logs and
+        # reports read the same whichever profile ran; by model name when a task has two models.
+        key = entry.task if entry.task and tasks.count(entry.task) == 1 else entry.name
+        classifiers.append(Classifier(key, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"])))
     if not classifiers:
         raise BundleError(f"{bundle_dir}: the bundle has no view/phase classifier to run")
     prep = (sr_entry or manifest.classifiers()[0]).preprocessing

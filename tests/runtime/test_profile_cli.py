@@ -8,6 +8,13 @@ from echosr_edge.cli import main
 from tests.runtime.helpers import frames_of, read_log
 
 
+def _model_bytes(bundle, profile: str) -> int:
+    from echosr_edge.bundle.manifest import Manifest
+
+    manifest = Manifest.load(bundle).for_profile(profile)
+    return sum(m.artifact("onnx", "fp32").size for m in manifest.models)
+
+
 def test_run_with_the_realtime_profile_loads_the_student_and_the_fast_classifier(tmp_path, profile_bundle, clip):
     path, count = clip
     log = tmp_path / "rt.jsonl"
@@ -16,7 +23,8 @@ def test_run_with_the_realtime_profile_loads_the_student_and_the_fast_classifier
     assert result.exit_code == 0, result.output
     assert "profile realtime: espcn onnx/fp32, view_16 onnx/fp32" in result.output
     records = frames_of(read_log(log))
-    assert len(records) == count and all(r["enhanced"] and set(r["labels"]) == {"view_16"} for r in records)
+    # Results are keyed by task whichever profile ran.
+    assert len(records) == count and all(r["enhanced"] and set(r["labels"]) == {"view"} for r in records)
 
 
 def test_run_with_the_default_profile_loads_the_teacher(tmp_path, profile_bundle, clip):
@@ -40,7 +48,8 @@ def test_bench_with_a_profile_benches_that_profiles_models(tmp_path, profile_bun
                                        "--runs", "2", "--warmup", "0", "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
     rows = json.loads((tmp_path / "r" / "bench.json").read_text())["rows"]
-    assert rows and set(rows[0]["accuracy"]) <= {"view_16"}
+    assert rows and set(rows[0]["accuracy"]) <= {"view"}
+    assert rows[0]["model_bytes"] == _model_bytes(profile_bundle, "realtime") != _model_bytes(profile_bundle, "default")
 
 
 def test_bench_frontier_writes_its_table_and_says_which_interval(tmp_path, profile_bundle, frontier_root):
@@ -55,3 +64,21 @@ def test_bench_frontier_writes_its_table_and_says_which_interval(tmp_path, profi
 def test_bench_frontier_without_data_says_what_it_needs(profile_bundle):
     result = CliRunner().invoke(main, ["bench", "--frontier", "--bundle", str(profile_bundle), "--device", "cpu"])
     assert result.exit_code == 2 and "--frontier needs --data ROOT" in result.output
+
+
+def test_batch_with_the_realtime_profile_runs_the_student(tmp_path, profile_bundle):
+    from echosr_edge.runtime.batch_synth import write_clinic_folder
+
+    root = tmp_path / "in"
+    write_clinic_folder(root, files=2, corrupt=0, size=(64, 56), cine_frames=2)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(root), str(out), "--bundle", str(profile_bundle), "--profile", "realtime",
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    frames = [f for r in records for f in r["frames"]]
+    assert frames and all(f["labels"]["view"] in ("2CH", "4CH") for f in frames)
+    from echosr_edge.runtime.batch_store import STATE_DIR
+
+    settings = json.loads((out / STATE_DIR / "run.json").read_text())
+    assert settings["profile"] == "realtime" and set(settings["precisions"]) == {"espcn", "view_16"}
