@@ -9,10 +9,10 @@ usage: python benchmarks/realtime_must_show.py OUT [--patients 60] [--classifier
    frames only (the study's Fig. 4 b/d "trained on good") at --classifier-size (the default
    profile) and at --realtime-size (the realtime profile); optionally the SRGAN generator.
 2. `echosr-edge export … --profile realtime --student-checkpoint …` (ONNX + OpenVINO, FP32 + INT8).
-3. `echosr-edge bench --frontier` on the held-out good frames and every poor frame.
-4. `echosr-edge run --profile realtime --device intel-cpu --source demo.mp4 --headless --log …`
+3. `echosr-edge run --profile realtime --device intel-cpu --source demo.mp4 --headless --log …`
    three times at this process's priority; best-of-3 median per-frame end-to-end, with the load
-   average before and after each run.
+   average before and after each run; then three runs with --threads 1 (how much is contention).
+4. `echosr-edge bench --frontier` on the held-out good frames and every poor frame.
 Everything lands in OUT; OUT/must_show.json and OUT/must_show.md summarise it.
 """
 
