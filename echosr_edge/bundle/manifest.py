@@ -8,7 +8,8 @@ may not leave it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import difflib
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from echosr_edge.bundle.schema import validate_manifest
@@ -17,6 +18,7 @@ from echosr_edge.errors import BundleError
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 1 << 20  # a real manifest is a few kB; this bounds parsing and memory
+DEFAULT_PROFILE = "default"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,9 @@ class Manifest:
     models: tuple[ModelEntry, ...]
     verification_frames: dict = field(default_factory=dict)  # {"file", "sha256", "size"}
     notes: dict = field(default_factory=dict)
+    # Profile name → {slot: model name}; a slot is "sr" or a classifier task ("view", "phase",
+    # "quality"). Empty: one implicit "default" profile made of every model (bundles before profiles).
+    profiles: dict = field(default_factory=dict)
 
     def model(self, name: str) -> ModelEntry:
         for entry in self.models:
@@ -131,6 +136,30 @@ class Manifest:
     def classifiers(self) -> list[ModelEntry]:
         return [m for m in self.models if m.role == "classifier"]
 
+    @property
+    def profile_names(self) -> list[str]:
+        """The profiles this bundle offers ("default" first)."""
+        return list(self.profiles) if self.profiles else [DEFAULT_PROFILE]
+
+    def for_profile(self, name: str = DEFAULT_PROFILE) -> "Manifest":
+        """This manifest narrowed to the models of profile ``name`` (the runtime's view of it).
+
+        Checksums and signatures cover the whole manifest: verify the bundle before narrowing.
+        """
+        if not self.profiles:
+            if name == DEFAULT_PROFILE:
+                return self
+            raise BundleError(f"the bundle has no profile {name!r}: it was exported with the default profile only "
+                              f"(re-export with `echosr-edge export --profile {name}`)")
+        if name not in self.profiles:
+            close = difflib.get_close_matches(name, self.profiles, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise BundleError(f"the bundle has no profile {name!r} (it has: {', '.join(self.profiles)}).{hint}")
+        wanted = set(self.profiles[name].values())
+        # The narrowed manifest is a one-profile bundle (no profiles of its own): narrowing it
+        # again to "default" is a no-op, as for a bundle exported before profiles.
+        return replace(self, models=tuple(m for m in self.models if m.name in wanted), profiles={})
+
     def pinned_files(self) -> list[tuple[str, str, int]]:
         """Every (relative path, sha256, size) the manifest pins."""
         pins = []
@@ -146,7 +175,10 @@ class Manifest:
         return pins
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.profiles:
+            del d["profiles"]  # a bundle without profiles reads byte-for-byte as before
+        return d
 
     def save(self, bundle_dir: Path) -> Path:
         """Write manifest.json into ``bundle_dir`` atomically."""
@@ -171,6 +203,7 @@ class Manifest:
             models=tuple(ModelEntry.from_dict(m) for m in d["models"]),
             verification_frames=dict(d.get("verification_frames", {})),
             notes=dict(d.get("notes", {})),
+            profiles={k: dict(v) for k, v in d.get("profiles", {}).items()},
         )
         for rel, _, _ in manifest.pinned_files():
             check_relative_path(rel)

@@ -5,7 +5,8 @@ one dependency lighter, and every error names the field it is about
 (``models[1].artifacts[0].sha256: expected 64 lowercase hex characters``).
 
 Keys the schema does not know are ignored, so a newer exporter may add optional fields within a
-schema version; a change in the meaning of a field bumps ``schema_version`` instead.
+schema version; a change in the meaning of a field bumps ``schema_version`` instead. ``profiles``
+is such an optional field: a reader that does not know it runs every model, as before.
 """
 
 from __future__ import annotations
@@ -158,6 +159,37 @@ def _model(obj: object, where: str, pins: list) -> str:
     return name
 
 
+PROFILE_SLOTS = ("sr", "view", "phase", "quality")
+
+
+def _profiles(data: dict, models: list) -> None:
+    """``profiles``: name → {slot: model name}; "default" present; each slot names a model that fills it."""
+    profiles = _get(data, "profiles", "", "dict", required=False, default={})
+    if not profiles:
+        return
+    if "default" not in profiles:
+        _fail("profiles", "has no 'default' profile")
+    by_name = {m["name"]: m for m in models}
+    for profile, slots in profiles.items():
+        here = f"profiles.{profile}"
+        if not profile:
+            _fail("profiles", "a profile name is empty")
+        if not isinstance(slots, dict):
+            _fail(here, f"expected an object, got {_type_name(slots)}")
+        if not any(slot != "quality" for slot in slots):
+            _fail(here, "names no model to run")
+        for slot, name in slots.items():
+            _one_of(slot, PROFILE_SLOTS, f"{here}.{slot}")
+            if not _is(name, "str"):
+                _fail(f"{here}.{slot}", f"expected a model name, got {_type_name(name)}")
+            model = by_name.get(name)
+            if model is None:
+                _fail(f"{here}.{slot}", f"names {name!r}, which is not a model of the bundle")
+            fills = "sr" if model["role"] == "sr" else model.get("task")
+            if fills != slot:
+                _fail(f"{here}.{slot}", f"model {name!r} is a {fills or model['role']} model, not {slot}")
+
+
 def validate_manifest(data: object) -> None:
     """Raise BundleError naming the first field of ``data`` (a parsed manifest.json) that breaks the schema."""
     if not isinstance(data, dict):
@@ -179,6 +211,7 @@ def validate_manifest(data: object) -> None:
     if frames:
         pins.append((_pin(frames, "verification_frames"), "verification_frames.file"))
     _get(data, "notes", "", "dict", required=False)
+    _profiles(data, models)
     seen: dict[str, str] = {}
     for (rel, sha), where in pins:
         if seen.setdefault(rel, sha) != sha:

@@ -65,6 +65,7 @@ class ProgressBar:
 @click.option("--device", default="cpu", show_default=True, help="Device profile.")
 @click.option("--precision", type=click.Choice(["fp32", "int8"]), help="Artifact precision (default: the device's best).")
 @click.option("--enhance", default="always", show_default=True, type=click.Choice(["always", "never"]))
+@click.option("--profile", "model_profile", default="default", show_default=True, help="Bundle profile (default, realtime).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes, each with its own engines.")
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(min=1), help="Engine threads per worker.")
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files whose path under IN (or name) matches; repeatable.")
@@ -90,6 +91,7 @@ def command(
     no_images: bool,
     quiet: bool,
     trust: tuple[Path, ...],
+    model_profile: str = "default",
 ) -> None:
     """Process every scan under IN (NIfTI, DICOM, PNG/JPEG, mp4/avi) into OUT.
 
@@ -110,6 +112,7 @@ def command(
         keep_phi=keep_phi,
         write_images=not no_images,
         trust=trust,
+        profile=model_profile,
     )
     bar = None if quiet else ProgressBar()
     started = time.perf_counter()

@@ -24,8 +24,16 @@ from echosr_edge.cli._trust import trust_option, trust_store
 @click.option("--torch-checkpoints", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder with NAME.pt for each bundle model: adds the PyTorch FP32 baseline (needs the 'train' extra).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for bench.json, bench.md and PNGs (default: BUNDLE/../report).")
+@click.option("--profile", "model_profile", default="default", show_default=True, help="Bundle profile to bench (default, realtime).")
+@click.option("--frontier", is_flag=True, help="Speed/accuracy frontier of every SR model of the bundle, bicubic and no SR (needs --data).")
+@click.option("--frontier-classifiers", help="Profile whose classifiers every frontier row uses (default: realtime if present).")
+@click.option("--poor-frames", default="held-out", show_default=True, type=click.Choice(["held-out", "all"]),
+              help="Frontier accuracy on the held-out patients' poor frames, or on every poor frame (when no model trained on poor frames).")
+@click.option("--split-seed", default=0, show_default=True, help="Frontier: the patient split seed training used.")
+@click.option("--test-fraction", default=0.2, show_default=True, type=click.FloatRange(0.01, 0.99), help="Frontier: held-out patient fraction.")
 @trust_option
-def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torch_checkpoints, out, trust) -> None:
+def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torch_checkpoints, out, model_profile, frontier,
+            frontier_classifiers, poor_frames, split_seed, test_fraction, trust) -> None:
     """Bench BUNDLE: per-stage latency, fps, memory, size and fidelity against FP32 for every target."""
     from echosr_edge.bundle.integrity import open_bundle
     from echosr_edge.devices.detect import detect_devices
@@ -49,6 +57,13 @@ def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torc
         if "openvino" in profile.formats:
             profile = profile.with_options("openvino", performance_hint=hint.upper())
         profiles.append(profile)
+    if frontier:
+        from echosr_edge.cli._frontier import run_frontier_command
+
+        run_frontier_command(bundle, manifest, profiles, data, out, runs, warmup, frontier_classifiers, poor_frames,
+                             split_seed, test_fraction)
+        return
+    manifest.for_profile(model_profile)  # an unknown profile is refused before any engine loads
     if data:
         from echosr_edge.runtime.bench_data import frames_from_tree
 
@@ -59,8 +74,8 @@ def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torc
     if torch_checkpoints:
         from echosr_edge.export.torch_engine import find_checkpoints, torch_target
 
-        baseline = torch_target(manifest, find_checkpoints(torch_checkpoints, manifest), threads)
-    targets = bundle_targets(bundle, manifest, profiles)
+        baseline = torch_target(manifest.for_profile(model_profile), find_checkpoints(torch_checkpoints, manifest), threads)
+    targets = bundle_targets(bundle, manifest, profiles, profile=model_profile)
     report = bench_targets(
         targets, frames, labels, runs, warmup, baseline, bundle=str(bundle), threads=threads,
         on_row=lambda r: click.echo(f"  {r.format} {r.precision}: {r.status}"

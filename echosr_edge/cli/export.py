@@ -106,12 +106,19 @@ def _refuse_conflicts(targets, precisions, o: dict) -> None:
 @click.option("--max-accuracy-drop", default=0.01, show_default=True, help="Budget: classifier accuracy drop (fraction).")
 @click.option("--allow-degraded", is_flag=True, help="Keep artifacts that miss their verification budget.")
 @click.option("--seed", default=0, show_default=True)
-def command(checkpoints, out, targets, precision, **o) -> None:
+@click.option("--profile", "bundle_profile", default="default", show_default=True, type=click.Choice(["default", "realtime"]),
+              help="realtime: also export the distilled student and the classifiers at --realtime-input-size, as a second profile.")
+@click.option("--student-checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The distilled student (train distill) for --profile realtime (default: the one student among CHECKPOINTS).")
+@click.option("--realtime-input-size", type=click.IntRange(min=16),
+              help="Classifier input size in the realtime profile (default: the size they were trained at).")
+def command(checkpoints, out, targets, precision, bundle_profile, student_checkpoint, realtime_input_size, **o) -> None:
     """Export CHECKPOINTS (files, folders of *.pt, or NAME=PATH) to every target × precision.
 
     Models are recognised by their checkpoint metadata (SR or classifier and its task).
     Each artifact is verified against the PyTorch FP32 model on held-out frames; one over its
-    budget is left out (and reported) unless --allow-degraded.
+    budget is left out (and reported) unless --allow-degraded. With --profile realtime the bundle
+    gets a second profile (student SR + fast classifiers) beside the default (SRResNet).
     """
     from echosr_edge.calibration.sets import from_frames, from_stack
     from echosr_edge.data.camus import read_camus
@@ -119,14 +126,21 @@ def command(checkpoints, out, targets, precision, **o) -> None:
     from echosr_edge.errors import DataError
     from echosr_edge.export.bundle_writer import ExportConfig, export_bundle
     from echosr_edge.export.models import discover_models
+    from echosr_edge.export.profiles import plan_profiles
     from echosr_edge.export.tensorrt_export import TensorRTSettings, unavailable_reason
     from echosr_edge.export.verify import Budgets
 
     targets = _comma_list(targets, TARGETS, "--targets")
     precisions = _comma_list(precision, PRECISIONS, "--precision")
     _refuse_conflicts(targets, precisions, o)
+    if (student_checkpoint or realtime_input_size) and bundle_profile != "realtime":
+        raise click.UsageError("--student-checkpoint and --realtime-input-size build the realtime profile: add --profile realtime")
     paths, names = _parse_checkpoints(checkpoints)
-    models = discover_models(paths, names, o["imgsz"])
+    given = {p.resolve() for p in paths} | {p.resolve() / student_checkpoint.name for p in paths if p.is_dir()} if student_checkpoint else set()
+    if student_checkpoint is not None and student_checkpoint.resolve() not in given:
+        paths.append(student_checkpoint)
+    models, profiles = plan_profiles(discover_models(paths, names, o["imgsz"]), bundle_profile, student_checkpoint,
+                                     realtime_input_size)
 
     calibration_root, verify_root = o["calibration"], o["verification"]
     calibration_frames = verification = None
@@ -180,8 +194,10 @@ def command(checkpoints, out, targets, precision, **o) -> None:
     def progress(row) -> None:
         click.echo(f"  {row.model} {row.target} {row.precision}: {row.status}", err=True)
 
-    _, rows = export_bundle(models, calibration, verification, out, config, on_row=progress)
+    _, rows = export_bundle(models, calibration, verification, out, config, on_row=progress, profiles=profiles)
     click.echo(format_export_table(rows))
+    for name, slots in profiles.items():
+        click.echo(f"profile {name}: " + ", ".join(f"{slot} {model}" for slot, model in slots.items()))
     over = [r for r in rows if r.status.startswith(("over budget", "degraded"))]
     if over:
         click.echo(f"{len(over)} artifact(s) missed their verification budget (see the table)", err=True)

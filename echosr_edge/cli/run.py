@@ -21,6 +21,8 @@ def _say(message: str) -> None:
 @click.option("--camera", type=click.IntRange(min=0), help="Camera index (instead of --source).")
 @click.option("--device", default="auto", show_default=True, help=f"Device profile: {', '.join(DEVICE_NAMES)}.")
 @click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]), help="Artifact precision (default: the device's best).")
+@click.option("--profile", "model_profile", default="default", show_default=True,
+              help="Bundle profile: default (the study's SRResNet) or realtime (the distilled student), if exported.")
 @click.option("--enhance", default="auto", show_default=True, type=click.Choice(["auto", "always", "never"]),
               help="auto: enhance frames the bundle's quality model does not rate 'good'.")
 @click.option("--headless", is_flag=True, help="No window.")
@@ -42,7 +44,7 @@ def command(
     bundle: Path, source: str | None, camera: int | None, device: str, precision: str | None, enhance: str,
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
     strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
-    no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None,
+    no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
     from dataclasses import replace
@@ -66,7 +68,8 @@ def command(
     # An explicit device is checked before the bundle: "TensorRT is missing" is the first thing to fix.
     profile = require_device(device) if device != "auto" else None
     manifest = open_bundle(bundle, trust=trust_store(trust))
-    profile = profile or require_device("auto", manifest, precision)
+    manifest.for_profile(model_profile)  # an unknown profile is refused before any engine loads
+    profile = profile or require_device("auto", manifest.for_profile(model_profile), precision)
     if dla is not None:
         if "tensorrt" not in profile.formats:
             raise click.BadParameter(f"--dla needs a TensorRT device (jetson or cuda), not {profile.name!r}", param_hint="--dla")
@@ -74,9 +77,9 @@ def command(
     if threads:
         profile = replace(profile, threads=threads)
 
-    pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, None if no_crop else SectorCropper())
+    pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, None if no_crop else SectorCropper(), model_profile)
     chosen = ", ".join(f"{name} {a.format}/{a.precision}" for name, a in pipeline.artifacts.items())
-    _say(f"device {profile.name}: {chosen}; enhance {pipeline.enhance}")
+    _say(f"device {profile.name}, profile {model_profile}: {chosen}; enhance {pipeline.enhance}")
     for note in pipeline.notes:
         _say(note)
     check = check_engines(bundle, manifest, pipeline)

@@ -252,7 +252,11 @@ def experiments(root, schedule, out, seeds, unit, sr_data, sr_models, imagenet_w
 @click.option("--seed", default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the state saved beside --out.")
-def distill(root, teacher, student, out, epochs, batch, lr, patch, patches_per_frame, distill_weight, seed, device, resume) -> None:
+@click.option("--features", type=click.IntRange(min=1), help="Student width (ESPCN first layer 64, RFDN 32 by default).")
+@click.option("--blocks", type=click.IntRange(min=1), help="RFDN blocks (default 4).")
+@click.option("--anchor", is_flag=True, help="Learn a residual over nearest-neighbour upsampling (ABPN's anchor): starts near interpolation.")
+def distill(root, teacher, student, out, epochs, batch, lr, patch, patches_per_frame, distill_weight, seed, device, resume,
+            features, blocks, anchor) -> None:
     """Distil the teacher SRResNet into a light real-time student on ROOT's good frames."""
     from echosr_edge.models.checkpoint import load_checkpoint
     from echosr_edge.train.distill import DistillConfig
@@ -263,6 +267,9 @@ def distill(root, teacher, student, out, epochs, batch, lr, patch, patches_per_f
         hr_size=int(meta["hr_size"]), scale=int(meta["scale"]), epochs=epochs, batch=batch, lr=lr, patch_lr=patch,
         patches_per_frame=patches_per_frame, seed=seed, device=device, lr_schedule="cosine", student=student,
         distill_weight=distill_weight,
+        student_config={k: v for k, v in (("features", features), ("blocks", blocks), ("anchor", anchor or None)) if v is not None},
     )
+    if blocks is not None and student != "rfdn":
+        raise click.BadParameter("--blocks applies to the rfdn student", param_hint="--blocks")
     result = distill_job(root, out, teacher, config, on_epoch=_epoch_line(student), resume=resume)
     click.echo(json.dumps({"checkpoint": str(result.checkpoint), **result.evaluation}, indent=2, default=float))

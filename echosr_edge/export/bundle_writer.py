@@ -129,15 +129,18 @@ def export_bundle(
     out: Path,
     config: ExportConfig = ExportConfig(),
     on_row: Callable[[ExportRow], None] | None = None,
+    profiles: dict[str, dict[str, str]] | None = None,
 ) -> tuple[Manifest, list[ExportRow]]:
     """Export each model into the bundle folder ``out``; returns the manifest and the table rows.
 
     ``models`` may be a name → checkpoint mapping and ``calibration`` a list of CAMUS frames (a
-    stratified set of ``config.calibration_count`` is drawn from them).
+    stratified set of ``config.calibration_count`` is drawn from them). ``profiles`` (from
+    export/profiles.py plan_profiles) names the models each runtime profile runs.
     """
     import torch
 
     from echosr_edge.models.checkpoint import load_checkpoint
+    from echosr_edge.models.macs import count_macs
     from echosr_edge.train.common import predict_batches
 
     if not models:
@@ -158,6 +161,7 @@ def export_bundle(
     rows: list[ExportRow] = []
     entries: list[ModelEntry] = []
     left_out: list[dict] = []
+    macs: dict[str, dict] = {}
 
     def emit(row: ExportRow) -> None:
         rows.append(row)
@@ -167,6 +171,9 @@ def export_bundle(
     try:
         for model in models:
             torch_model, _ = load_checkpoint(model.checkpoint)
+            count = count_macs(torch_model, (model.input_size, model.input_size))
+            macs[model.name] = {"input_hw": list(count.input_hw), "total": count.total,
+                                "per_input_pixel": count.per_input_pixel, "params": count.params}
             inputs = model.inputs(images)
             with torch.no_grad():
                 reference = predict_batches(torch_model, inputs, batch=4)
@@ -227,7 +234,8 @@ def export_bundle(
         tool_version=__version__,
         models=tuple(entries),
         verification_frames=ver_pin,
-        notes=_notes(config, calibration, rows, left_out),
+        notes={**_notes(config, calibration, rows, left_out), "macs": macs},
+        profiles=dict(profiles or {}),
     )
     manifest.save(out)
     return manifest, rows

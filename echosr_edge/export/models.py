@@ -88,10 +88,16 @@ def discover_models(paths: list[Path], names: dict[Path, str] | None = None, hr_
         files += sorted(f for f in p.glob("*.pt") if not f.name.endswith(".state.pt")) if p.is_dir() else [p]
     if not files:
         raise DataError(paths[0] if paths else ".", "no checkpoints (*.pt) found")
-    models: list[ExportModel] = []
+    from echosr_edge.models.registry import STUDENT_ARCHITECTURES
+
+    described = []
     for path in files:
         _, meta = load_checkpoint(path)
-        model = describe_checkpoint(path, meta, hr_size)
+        described.append((path, describe_checkpoint(path, meta, hr_size)))
+    # Teachers are named before students, so the study's SRResNet keeps the name 'sr'.
+    described.sort(key=lambda pm: (pm[1].role != "sr", pm[1].arch in STUDENT_ARCHITECTURES))
+    models: list[ExportModel] = []
+    for path, model in described:
         wanted = (names or {}).get(path)
         taken = {m.name for m in models}
         name = wanted or (model.name if model.name not in taken else path.stem)

@@ -10,6 +10,8 @@ from torch import nn
 # SR generators (x4 image in, image out); every other entry maps an image to logits.
 # Architectures that map a 1-channel LR frame to a ×scale SR frame (teachers and students).
 SR_ARCHITECTURES: tuple[str, ...] = ("srresnet", "msrresnet", "rfdn", "espcn")
+# The light students distilled from SRResNet (the real-time profile's SR).
+STUDENT_ARCHITECTURES: tuple[str, ...] = ("rfdn", "espcn")
 
 
 def _srresnet(**kw) -> nn.Module:

@@ -6,6 +6,7 @@ Each residual feature distillation block (RFDB) keeps a 1×1 "distilled" slice o
 after every shallow residual block (SRB: conv3×3 plus identity), concatenates the slices,
 fuses them with a 1×1 conv and re-weights the result with enhanced spatial attention (ESA).
 The upsampler is a conv3×3 to scale² channels and a PixelShuffle, as in the paper.
+``anchor=True`` adds ABPN's nearest-neighbour anchor before the PixelShuffle (see espcn.py).
 """
 
 from __future__ import annotations
@@ -78,9 +79,10 @@ class RFDN(nn.Module):
     Input N×1×h×w in [0, 1]; output N×1×(scale·h)×(scale·w), unclamped.
     """
 
-    def __init__(self, in_channels: int = 1, features: int = 32, blocks: int = 4, scale: int = 4):
+    def __init__(self, in_channels: int = 1, features: int = 32, blocks: int = 4, scale: int = 4, anchor: bool = False):
         super().__init__()
         self.scale = scale
+        self.anchor = anchor
         self.head = nn.Conv2d(in_channels, features, 3, padding=1)
         self.blocks = nn.ModuleList(RFDB(features) for _ in range(blocks))
         self.fuse = nn.Conv2d(features * blocks, features, 1)
@@ -88,6 +90,10 @@ class RFDN(nn.Module):
         self.upsample = nn.Sequential(
             nn.Conv2d(features, in_channels * scale * scale, 3, padding=1), nn.PixelShuffle(scale)
         )
+        if anchor:
+            with torch.no_grad():
+                self.upsample[0].weight.mul_(0.1)
+                self.upsample[0].bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         head = self.head(x)
@@ -96,4 +102,7 @@ class RFDN(nn.Module):
             h = block(h)
             outs.append(h)
         fused = F.leaky_relu(self.fuse(torch.cat(outs, dim=1)), 0.05)
-        return self.upsample(self.body_tail(fused) + head)
+        out = self.upsample[0](self.body_tail(fused) + head)
+        if self.anchor:
+            out = out + x.repeat_interleave(self.scale * self.scale, dim=1)
+        return self.upsample[1](out)

@@ -60,6 +60,7 @@ class BatchConfig:
     keep_phi: bool = False
     write_images: bool = True
     trust: tuple[Path, ...] = ()  # public keys / folders; with the configured trust store, unsigned bundles are refused
+    profile: str = "default"  # the bundle profile to run ("realtime": the distilled student)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def _settings(config: BatchConfig, root: Path, manifest_sha: str, artifacts: dic
         "enhance": config.enhance,
         "images": config.write_images,
         "keep_phi": config.keep_phi,
-    }
+    } | ({"profile": config.profile} if config.profile != "default" else {})
 
 
 def _is_finished(store: RecordStore, inp: InputFile) -> bool:
@@ -239,7 +240,7 @@ def _open_bundle(config: BatchConfig):
     from echosr_edge.bundle.trust import resolve_trust_store
 
     profile = replace(get_profile(config.device), threads=config.threads)
-    manifest = open_bundle(Path(config.bundle), trust=resolve_trust_store(tuple(config.trust)))
+    manifest = open_bundle(Path(config.bundle), trust=resolve_trust_store(tuple(config.trust))).for_profile(config.profile)
     load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest)
     artifacts = {
         m.name: pick_artifact(m, profile.format, config.precision, profile.precisions).precision

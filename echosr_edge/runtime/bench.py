@@ -140,8 +140,10 @@ def bundle_targets(
     manifest: Manifest,
     devices: list[DeviceProfile],
     precisions: tuple[str, ...] = ("fp32", "fp16", "int8"),
+    profile: str = "default",
 ) -> list[BenchTarget]:
-    """A target for each (format, precision) that ``devices`` run and every bench model has."""
+    """A target for each (format, precision) that ``devices`` run and every bench model of ``profile`` has."""
+    manifest = manifest.for_profile(profile)
     models = [m for m in manifest.models if m.task != "quality"]
     targets, seen = [], set()
     for device in devices:

@@ -176,16 +176,19 @@ def load_pipeline(
     enhance: str = "always",
     manifest: Manifest | None = None,
     sector: SectorCropper | None = None,
+    profile: str = "default",
 ) -> Pipeline:
     """Verify the bundle's checksums, open the engines ``device`` selects and build the pipeline.
 
+    Only the models of ``profile`` are loaded ("default", or e.g. "realtime": the distilled
+    student and the classifiers at their fast input size).
     The quality model (a classifier with task 'quality') is loaded only for ``enhance='auto'``;
     the SR model not at all for ``enhance='never'``. ``sector`` crops frames to the fan.
     """
     bundle_dir = Path(bundle_dir)
     if enhance not in ENHANCE_MODES:
         raise ValueError(f"enhance must be one of {ENHANCE_MODES}")
-    manifest = manifest or open_bundle(bundle_dir)
+    manifest = (manifest or open_bundle(bundle_dir)).for_profile(profile)
     artifacts: dict[str, Artifact] = {}
     engines: dict[str, Engine] = {}
 
@@ -198,12 +201,16 @@ def load_pipeline(
     sr_entry = manifest.sr_model()
     sr_engine = open_entry(sr_entry) if sr_entry is not None and enhance != "never" else None
     classifiers, quality = [], None
+    tasks = [e.task for e in manifest.classifiers()]
     for entry in manifest.classifiers():
         if entry.task == "quality":
             if enhance == "auto":
                 quality = Classifier(entry.name, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"]))
             continue
-        classifiers.append(Classifier(entry.name, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"])))
+        # Results are keyed by task ("view", not the realtime profile's "view_64"), so logs and
+        # reports read the same whichever profile ran; by model name when a task has two models.
+        key = entry.task if entry.task and tasks.count(entry.task) == 1 else entry.name
+        classifiers.append(Classifier(key, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"])))
     if not classifiers:
         raise BundleError(f"{bundle_dir}: the bundle has no view/phase classifier to run")
     prep = (sr_entry or manifest.classifiers()[0]).preprocessing

@@ -76,3 +76,17 @@ def test_export_table_lists_every_artifact_with_its_metric_and_float_layers(open
     assert body == [["sr", t, p, "ok"] for t in ("onnx", "openvino") for p in ("fp32", "int8")]
     assert "PSNR" in lines[3] and "/head/head.0/Conv, /upsample/upsample.0/conv/Conv, /tail/Conv" in lines[3]
     assert "/tail/Conv/WithoutBiases" in lines[5]
+
+
+def test_a_realtime_export_without_a_student_is_one_clear_line(tmp_path, tiny_checkpoints, camus_root):
+    result = _run(tiny_checkpoints["sr"], tiny_checkpoints["view"], "--verification", camus_root, "--precision", "fp32",
+                  "--profile", "realtime", "--out", tmp_path / "b")
+    assert result.exit_code == 1
+    assert "needs a distilled student" in result.output and "--student-checkpoint" in result.output
+    assert not (tmp_path / "b").exists()
+
+
+def test_student_options_without_the_realtime_profile_are_refused(tmp_path, tiny_checkpoints, camus_root):
+    result = _run(tiny_checkpoints["sr"], "--verification", camus_root, "--precision", "fp32", "--realtime-input-size", "16",
+                  "--out", tmp_path / "b")
+    assert result.exit_code == 2 and "add --profile realtime" in result.output

@@ -31,3 +31,17 @@ def test_rfdn_handles_frames_too_small_for_its_attention_pool():
     model = build_model("rfdn", features=8, blocks=1).eval()
     with torch.no_grad():
         assert tuple(model(torch.rand(1, 1, 12, 12)).shape) == (1, 1, 48, 48)
+
+
+@pytest.mark.parametrize("arch", ["espcn", "rfdn"])
+def test_an_anchored_student_starts_near_nearest_neighbour_upsampling(arch):
+    from echosr_edge.models.registry import build_model
+
+    torch.manual_seed(0)
+    x = torch.rand(2, 1, 12, 12)
+    nearest = torch.nn.functional.interpolate(x, scale_factor=4, mode="nearest")
+    with torch.no_grad():
+        anchored = build_model(arch, features=8, anchor=True).eval()(x)
+        plain = build_model(arch, features=8).eval()(x)
+    assert anchored.shape == nearest.shape
+    assert (anchored - nearest).abs().mean() < 0.1 * (plain - nearest).abs().mean()

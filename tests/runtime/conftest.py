@@ -68,3 +68,44 @@ def screen_capture(camus_root) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     cv2.putText(canvas, "HR 72 bpm  MI 1.1", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 255, 1)
     cv2.putText(canvas, "12 cm", (200, 190), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 200, 1)
     return canvas, (top, left, top + fan.shape[0], left + fan.shape[1])
+
+
+@pytest.fixture(scope="session")
+def student_checkpoint(tmp_path_factory, camus_root, tiny_checkpoints) -> Path:
+    """A tiny ESPCN distilled for one epoch from the conftest's tiny SRResNet."""
+    pytest.importorskip("torch", reason="distillation needs the 'train' extra (torch)")
+    from echosr_edge.train.distill import DistillConfig
+    from echosr_edge.train.jobs import distill_job
+
+    config = DistillConfig(hr_size=32, scale=4, epochs=1, patch_lr=8, lr=1e-3, student="espcn",
+                           student_config={"features": 8, "features2": 4})
+    out = tmp_path_factory.mktemp("student") / "espcn.pt"
+    return distill_job(camus_root, out, tiny_checkpoints["sr"], config).checkpoint
+
+
+@pytest.fixture(scope="session")
+def profile_bundle(tmp_path_factory, camus_root, tiny_checkpoints, student_checkpoint) -> Path:
+    """An ONNX FP32 bundle with a default (tiny SRResNet, view at 32 px) and a realtime profile
+    (tiny ESPCN, the same view classifier re-exported at 16 px)."""
+    pytest.importorskip("onnx", reason="export needs the 'export' extra (onnx)")
+    from echosr_edge.data.camus import read_camus
+    from echosr_edge.export.bundle_writer import ExportConfig, export_bundle
+    from echosr_edge.export.models import discover_models
+    from echosr_edge.export.profiles import plan_profiles
+
+    frames = read_camus(camus_root).frames
+    found = discover_models([tiny_checkpoints["sr"], student_checkpoint, tiny_checkpoints["view"]])
+    models, profiles = plan_profiles(found, "realtime", student_checkpoint, realtime_input_size=16)
+    out = tmp_path_factory.mktemp("profiles") / "bundle"
+    export_bundle(models, None, frames, out, ExportConfig(precisions=("fp32",), verification_count=8, allow_degraded=True),
+                  profiles=profiles)
+    return out
+
+
+@pytest.fixture(scope="session")
+def frontier_root(tmp_path_factory) -> Path:
+    """Six synthetic patients with an even quality mix (so held-out good and poor frames both exist)."""
+    from echosr_edge.data.synth import write_synthetic_camus
+
+    return write_synthetic_camus(tmp_path_factory.mktemp("frontier") / "camus", patients=6, seed=3, size=(96, 80),
+                                 quality_mix="even")

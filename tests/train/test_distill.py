@@ -58,3 +58,17 @@ def test_cli_distill_prints_the_evaluation(tmp_path, camus_root, tiny_checkpoint
     )
     assert result.exit_code == 0, result.output
     assert '"psnr_vs_teacher"' in result.output
+
+
+def test_cli_distill_builds_the_student_size_and_anchor_asked_for(tmp_path, camus_root, tiny_checkpoints):
+    from echosr_edge.models.checkpoint import load_checkpoint
+
+    result = CliRunner().invoke(
+        main,
+        ["train", "distill", str(camus_root), "--teacher", str(tiny_checkpoints["sr"]), "--student", "rfdn",
+         "--features", "8", "--blocks", "1", "--anchor", "--out", str(tmp_path / "r.pt"), "--epochs", "1", "--patch", "8"],
+    )
+    assert result.exit_code == 0, result.output
+    model, meta = load_checkpoint(tmp_path / "r.pt")
+    assert meta["config"] == {"scale": 4, "features": 8, "blocks": 1, "anchor": True}
+    assert model.anchor and len(model.blocks) == 1
