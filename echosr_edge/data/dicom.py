@@ -114,7 +114,11 @@ def _info(path: Path, ds) -> DicomInfo:
 
 def dicom_info(path: Path) -> DicomInfo:
     """The non-identifying facts of a DICOM file, read from its header only."""
-    return _info(Path(path), _read_header(path))
+    ds = _read_header(path)
+    try:
+        return _info(Path(path), ds)
+    except Exception as exc:  # pydicom converts values on access: a damaged value raises any type
+        raise DataError(path, f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
 
 
 def to_grey_u8(frame: np.ndarray, photometric: str, bits_stored: int, signed: bool) -> np.ndarray:
@@ -139,9 +143,12 @@ def iter_dicom_frames(path: Path) -> Iterator[np.ndarray]:
     header = _read_header(path)
     pixels = import_optional("pydicom.pixels", "dicom")
     pydicom = import_optional("pydicom", "dicom")
-    photometric = str(header.get("PhotometricInterpretation", "MONOCHROME2")).strip()
-    bits = int(header.get("BitsStored", header.get("BitsAllocated", 8)))
-    signed = int(header.get("PixelRepresentation", 0)) == 1
+    try:  # pydicom converts values on access: a damaged value raises any type
+        photometric = str(header.get("PhotometricInterpretation", "MONOCHROME2")).strip()
+        bits = int(header.get("BitsStored", header.get("BitsAllocated", 8)))
+        signed = int(header.get("PixelRepresentation", 0)) == 1
+    except Exception as exc:
+        raise DataError(path, f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
     palette = photometric == "PALETTE COLOR"
     lut_source = pydicom.Dataset() if palette else None
     try:

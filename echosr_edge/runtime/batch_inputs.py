@@ -179,6 +179,9 @@ def read_input(inp: InputFile, keep_phi: bool = False) -> tuple[Iterator[np.ndar
 
 def read_image(path: Path) -> np.ndarray:
     """A still image as H×W or H×W×3/4 uint8 (16-bit images are scaled down)."""
+    from echosr_edge.data.image_header import read_image_header
+
+    read_image_header(path)  # refuses a size that OpenCV would allocate before decoding
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise DataError(path, "not a readable image (damaged or not really PNG/JPEG/BMP/TIFF)")
