@@ -135,6 +135,8 @@ def read_metaimage_header(path: Path) -> MetaHeader:
     dtype = np.dtype(ELEMENT_TYPES[element]).newbyteorder(">" if msb else "<")
     compressed = _flag(path, fields, "CompressedData", False)
     data_name = fields["ElementDataFile"]
+    if not data_name:
+        raise DataError(path, "ElementDataFile names no file")
     if data_name.upper() == "LOCAL":
         data_file = None
     elif data_name.upper() == "LIST" or "%" in data_name or " " in data_name or "\0" in data_name:

@@ -136,3 +136,48 @@ def test_dicom_with_a_damaged_header_value_is_a_data_error(tmp_path):
         dicom_info(path)
     with pytest.raises(DataError, match=r"cine\.dcm: unreadable DICOM header value"):
         read_dicom(path)
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, "0"])
+def test_cfg_frame_number_that_int_cannot_take_is_a_data_error(tmp_path, value):
+    from echosr_edge.data.camus_cfg import parse_info_cfg
+
+    path = tmp_path / "Info_2CH.cfg"
+    path.write_text(f"ED: {value}\nES: 12\nImageQuality: Good\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"Info_2CH\.cfg: ED must be a frame number counted from 1"):
+        parse_info_cfg(path)
+
+
+def _split_doc(**change) -> dict:
+    doc = {
+        "schema": "echosr-edge/task-splits", "version": 1, "unit": "patient", "test_fraction": 0.2,
+        "reference_tier": "poor", "composition": {}, "seeds": [0], "qualities": {},
+        "splits": [{"task": "view", "tier": "good", "seed": 0, "train": [], "test": []}],
+    }
+    doc.update(change)
+    return doc
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"schema": "echosr-edge/task-splits", "version": 1, "unit": "patient", "splits": [{"task": "v", "tier": "g", "seed": Infinity, "train": [], "test": []}], "qualities": {}}',
+        "[" * 100000,
+        __import__("json").dumps(_split_doc(qualities=["good"])),
+    ],
+    ids=["infinite-seed", "deep-nesting", "qualities-not-an-object"],
+)
+def test_split_file_that_json_or_int_chokes_on_is_a_data_error(tmp_path, text):
+    from echosr_edge.data.split_file import load_split_file
+
+    path = tmp_path / "splits.json"
+    path.write_text(text)
+    with pytest.raises(DataError, match=r"splits\.json: (malformed|not a JSON) split file"):
+        load_split_file(path)
+
+
+def test_metaimage_whose_element_data_file_is_empty_is_a_data_error(tmp_path):
+    header = tmp_path / "image.mhd"
+    header.write_text(MHD.format(ndims=3, dims="16 16 2", compressed="False", data=""))
+    with pytest.raises(DataError, match="ElementDataFile names no file"):
+        read_metaimage(header)

@@ -14,7 +14,11 @@ import struct
 from hypothesis import strategies as st
 
 _BOUNDARY_INTS = (0, 1, 2, 3, 7, 8, 255, 256, 65535, 65536, 2**31 - 1, 2**31, 2**32 - 1, 2**63 - 1, 2**64 - 1)
-_TEXT_VALUES = (b"0", b"-1", b"1", b"65536", b"2147483648", b"99999999999999999999", b"1e308", b"nan", b"inf", b"-0", b"", b"x", b"1 2 3 4", b"\x00")
+_TEXT_VALUES = (
+    b"0", b"-1", b"1", b"65536", b"2147483648", b"99999999999999999999", b"1e308", b"nan", b"inf", b"-0", b"",
+    b"x", b"1 2 3 4", b"\x00", "²".encode(), "٣".encode(), b"Infinity", b"-Infinity", b"NaN", b"9" * 5000,
+    b"[]", b"{}", b"null", b'"1"', b"true",
+)
 _NUMBER = re.compile(rb"-?\d+(\.\d+)?")
 _HEADER_SPAN = 1024  # binary header fields live near the start of every format here
 
@@ -80,7 +84,13 @@ def _drop_line(data: bytes, draw) -> bytes:
     return b"\n".join(lines)
 
 
-_OPERATIONS = (_truncate, _flip, _overwrite, _insert, _delete, _binary_field, _text_field, _drop_line)
+def _nest(data: bytes, draw) -> bytes:
+    """Deep nesting where a value starts (JSON readers recurse)."""
+    i = draw(st.integers(0, len(data)))
+    return data[:i] + draw(st.sampled_from((b"[", b'{"a":'))) * draw(st.sampled_from((50, 5000, 50000))) + data[i:]
+
+
+_OPERATIONS = (_nest, _truncate, _flip, _overwrite, _insert, _delete, _binary_field, _text_field, _drop_line)
 
 
 @st.composite
