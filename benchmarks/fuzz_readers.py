@@ -40,6 +40,11 @@ READER_MODULES = (
     "echosr_edge.bundle.integrity",
     "echosr_edge.bundle.manifest",
     "echosr_edge.bundle.schema",
+    "echosr_edge.bundle.signing",
+    "echosr_edge.bundle.keys",
+    "echosr_edge.bundle.trust",
+    "echosr_edge.data.image_header",
+    "echosr_edge.runtime.batch_inputs",
     "echosr_edge.runtime.sources",
     "nibabel",
     "pydicom",
@@ -176,10 +181,12 @@ def _run_reader(reader: str, args, out_dir: Path, engine: str) -> dict:
 
 
 def _replay(path: Path, reader: str) -> None:
-    from tests.fuzz.targets import TARGETS
+    from tests.fuzz.targets import TARGETS, run_contained
 
     with tempfile.TemporaryDirectory() as tmp:
-        TARGETS[reader].run(path.read_bytes(), Path(tmp))  # raises, with its traceback, if it escapes
+        escape = run_contained(TARGETS[reader], path.read_bytes(), Path(tmp))
+    if escape is not None:
+        raise escape  # with its traceback
     print(f"{path}: the {reader} reader now returns or raises EchoSRError")
 
 

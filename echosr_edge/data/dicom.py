@@ -18,6 +18,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from echosr_edge.data.capped_file import CappedFile
 from echosr_edge.errors import DataError, import_optional
 
 DICOM_SUFFIXES = {".dcm", ".dicom"}
@@ -64,7 +65,8 @@ def _read_header(path: Path):
     if not path.is_file():
         raise DataError(path, "file not found")
     try:
-        ds = pydicom.dcmread(str(path), stop_before_pixels=True)
+        with CappedFile(path) as fh:  # a damaged length field must not allocate beyond the file
+            ds = pydicom.dcmread(fh, stop_before_pixels=True)
     except Exception as exc:  # InvalidDicomError, truncated files, bad VRs
         raise DataError(path, f"not a readable DICOM file ({type(exc).__name__}: {exc})") from exc
     if "Rows" not in ds or "Columns" not in ds:
@@ -152,11 +154,12 @@ def iter_dicom_frames(path: Path) -> Iterator[np.ndarray]:
     palette = photometric == "PALETTE COLOR"
     lut_source = pydicom.Dataset() if palette else None
     try:
-        for frame in pixels.iter_pixels(str(path), ds_out=lut_source):
-            if palette:
-                frame = pixels.apply_color_lut(frame, lut_source)
-                frame = (frame >> 8).astype(np.uint8) if frame.dtype != np.uint8 else frame
-            yield to_grey_u8(frame, photometric, bits, signed)
+        with CappedFile(path) as fh:  # a damaged length field must not allocate beyond the file
+            for frame in pixels.iter_pixels(fh, ds_out=lut_source):
+                if palette:
+                    frame = pixels.apply_color_lut(frame, lut_source)
+                    frame = (frame >> 8).astype(np.uint8) if frame.dtype != np.uint8 else frame
+                yield to_grey_u8(frame, photometric, bits, signed)
     except DataError:
         raise
     except Exception as exc:  # missing decoders, truncated pixel data, unsupported encodings

@@ -5,11 +5,13 @@ and accepts up to 2**30 pixels: a 100-byte PNG that claims 30000×30000 costs gi
 image readers first read the declared size here and refuse anything over ``MAX_IMAGE_PIXELS``
 (an 8K screen capture is 33 MP). Only the formats the product reads are recognised (PNG, JPEG,
 BMP, TIFF); any other content is refused by name rather than handed to a decoder that was
-never checked.
+never checked. A PNG's chunk lengths are checked against the file too: OpenCV's decoder trusts
+them (a 143-byte file whose IDAT declares 1.2 GB took it seconds).
 """
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,8 @@ from echosr_edge.errors import DataError
 
 MAX_IMAGE_PIXELS = 40_000_000
 _JPEG_SCAN_BYTES = 4 << 20  # SOF sits after the APP segments, each at most 64 KiB
+_MAX_PNG_CHUNKS = 1 << 16
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
@@ -35,6 +39,23 @@ def _png(head: bytes) -> tuple[int, int] | None:
     if len(head) < 24 or head[12:16] != b"IHDR":
         return None
     return struct.unpack(">II", head[16:24])
+
+
+def _png_chunk_problem(fh, size: int) -> str | None:
+    """Why the PNG's chunk lengths do not fit the file (a decoder would trust them), or None."""
+    at, chunks = 8, 0
+    while at + 12 <= size and chunks < _MAX_PNG_CHUNKS:
+        fh.seek(at)
+        head = fh.read(8)
+        (length,), kind = struct.unpack(">I", head[:4]), head[4:8]
+        if at + 12 + length > size:
+            name = kind.decode("latin-1") if kind.isalpha() else repr(kind)
+            return f"chunk {name} at byte {at} declares {length} bytes, the file has {size - at - 12} left"
+        if kind == b"IEND":
+            return None
+        at += 12 + length
+        chunks += 1
+    return None if chunks < _MAX_PNG_CHUNKS else f"over {_MAX_PNG_CHUNKS} chunks"
 
 
 def _bmp(head: bytes) -> tuple[int, int] | None:
@@ -107,9 +128,12 @@ def read_image_header(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> ImageHe
         with open(path, "rb") as fh:
             data = fh.read(_JPEG_SCAN_BYTES)
             tiff = _tiff(data, fh) if data[:4] in _TIFF_MAGIC else None
+            png_problem = _png_chunk_problem(fh, os.fstat(fh.fileno()).st_size) if data.startswith(_PNG_MAGIC) else None
     except OSError as exc:
         raise DataError(path, f"cannot read: {exc.strerror or exc}") from exc
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+    if data.startswith(_PNG_MAGIC):
+        if png_problem:
+            raise DataError(path, f"damaged PNG: {png_problem}")
         kind, size = "png", _png(data)
     elif data.startswith(b"\xff\xd8\xff"):
         kind, size = "jpeg", _jpeg(data)

@@ -8,8 +8,8 @@ writers transpose on save. Pixel spacing comes from the header's zooms, (row, co
 
 from __future__ import annotations
 
-import io
 import math
+import os
 import zlib
 from pathlib import Path
 
@@ -33,6 +33,7 @@ def _check_size(path: Path, header, offset: int, size: int) -> None:
     need = _needed_bytes(header, offset)
     if size != need:
         dims = "x".join(map(str, shape))
+        dims = dims if len(dims) <= 60 else dims[:57] + "..."
         what = "truncated" if size < need else "header disagrees with data"
         raise DataError(path, f"{what}: holds {size} bytes, the header ({dims} {header.get_data_dtype()}) needs {need}")
 
@@ -71,13 +72,31 @@ def _gunzip(compressed: bytes, keep: int, path: Path, count_all: bool = False) -
     return bytes(out), total
 
 
+def _header_only(head: bytes, nib):
+    """The fixed-size header at the start of ``head``, without reading extensions (those come later)."""
+    header_class = _image_class(head, nib).header_class
+    return header_class(head[: header_class.sizeof_hdr])
+
+
+def _read_checked(path: Path, nib) -> bytes:
+    """The bytes of an uncompressed NIfTI file, read only once its header's size matches the file's."""
+    with open(path, "rb") as fh:
+        head = fh.read(540)
+        if len(head) < 348:
+            raise DataError(path, f"truncated: {len(head)} bytes, shorter than a NIfTI header")
+        header = _header_only(head, nib)
+        _check_size(path, header, int(header.get_data_offset()), os.fstat(fh.fileno()).st_size)
+        fh.seek(0)
+        return fh.read()
+
+
 def _gunzip_checked(path: Path, nib) -> bytes:
     """The uncompressed file, checked against its header's declared size before it is kept whole."""
     compressed = path.read_bytes()
     head, _ = _gunzip(compressed, 540, path)
     if len(head) < 348:
         raise DataError(path, f"truncated: {len(head)} bytes, shorter than a NIfTI header")
-    header = _image_class(head, nib).header_class.from_fileobj(io.BytesIO(head))
+    header = _header_only(head, nib)
     offset = int(header.get_data_offset())
     need = _needed_bytes(header, offset)
     if need > _MAX_DEFLATE_RATIO * len(compressed) + 1024:
@@ -95,14 +114,10 @@ def _load(path: Path) -> tuple[np.ndarray, tuple[float, float]]:
     if not path.is_file():
         raise DataError(path, "file not found")
     try:
-        if path.name.endswith(".gz"):
-            # One in-memory gunzip is ~1.6x faster than nib.load's file machinery on CAMUS frames.
-            raw = _gunzip_checked(path, nib)
-            img = _image_class(raw, nib).from_bytes(raw)
-        else:
-            img = nib.load(str(path))
-            # Before any data are read: a header that declares more than the file holds allocates nothing.
-            _check_size(path, img.header, int(img.dataobj.offset), path.stat().st_size)
+        # In memory, after the sizes are checked: ~1.6x faster than nib.load's file machinery on
+        # CAMUS frames, and nibabel's reads (extensions) are then bounded by the bytes there are.
+        raw = _gunzip_checked(path, nib) if path.name.endswith(".gz") else _read_checked(path, nib)
+        img = _image_class(raw, nib).from_bytes(raw)
         data = np.asanyarray(img.dataobj)
         zooms = img.header.get_zooms()
     except DataError:

@@ -237,11 +237,17 @@ def _redact(message: str, secrets: list[str]) -> str:
 
 def _read_dicom_minimal(path: Path, keep_phi: bool) -> tuple[np.ndarray, dict]:
     pydicom = import_optional("pydicom", "dicom")
+    from echosr_edge.data.capped_file import CappedFile
+
     try:
-        ds = pydicom.dcmread(str(path))
+        with CappedFile(path) as fh:  # a damaged length field must not allocate beyond the file
+            ds = pydicom.dcmread(fh)
     except Exception as exc:  # pydicom raises InvalidDicomError, EOFError, ValueError...
         raise DataError(path, f"not a readable DICOM file ({type(exc).__name__}: {str(exc)[:200]})") from exc
-    secrets = [str(ds.get(tag, "") or "") for tag in PHI_DICOM_TAGS]
+    try:
+        secrets = [str(ds.get(tag, "") or "") for tag in PHI_DICOM_TAGS]
+    except Exception as exc:  # a damaged identifying element: say which kind, never its bytes
+        raise DataError(path, f"unreadable DICOM header value ({type(exc).__name__} in an identifying element)") from exc
     if "PixelData" not in ds:
         raise DataError(path, "the DICOM file holds no image (no Pixel Data)")
     try:
@@ -251,9 +257,15 @@ def _read_dicom_minimal(path: Path, keep_phi: bool) -> tuple[np.ndarray, dict]:
         named = getattr(syntax, "name", None) or "unknown transfer syntax"
         problem = _redact(f"{type(exc).__name__}: {str(exc)[:200]}", secrets)
         raise DataError(path, f"cannot decode the DICOM pixel data ({named}; {problem})") from exc
-    frames = _dicom_to_frames(pixels, ds, path)
-    tags = SAFE_DICOM_TAGS + (PHI_DICOM_TAGS if keep_phi else ())
-    info = {tag: _json_value(ds.get(tag)) for tag in tags if tag in ds}
+    try:  # pydicom converts header values on access: a damaged one raises any type
+        frames = _dicom_to_frames(pixels, ds, path)
+        tags = SAFE_DICOM_TAGS + (PHI_DICOM_TAGS if keep_phi else ())
+        info = {tag: _json_value(ds.get(tag)) for tag in tags if tag in ds}
+    except DataError:
+        raise
+    except Exception as exc:
+        problem = _redact(f"{type(exc).__name__}: {str(exc)[:200]}", secrets)
+        raise DataError(path, f"unreadable DICOM header value ({problem})") from exc
     return frames, info
 
 

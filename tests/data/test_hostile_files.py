@@ -82,7 +82,7 @@ def _nifti_bytes(shape=(16, 16, 2), dtype=np.uint8):
 def test_nifti_with_a_zero_sized_axis_is_a_data_error(tmp_path):
     path = tmp_path / "empty.nii"
     path.write_bytes(_nifti_bytes((16, 0, 2)))
-    with pytest.raises(DataError, match=r"empty\.nii: .*(no pixels|too small)"):
+    with pytest.raises(DataError, match=r"empty\.nii: .*(no pixels|too small|expected a 2-D frame)"):
         read_nifti(path)
 
 
@@ -181,3 +181,49 @@ def test_metaimage_whose_element_data_file_is_empty_is_a_data_error(tmp_path):
     header.write_text(MHD.format(ndims=3, dims="16 16 2", compressed="False", data=""))
     with pytest.raises(DataError, match="ElementDataFile names no file"):
         read_metaimage(header)
+
+
+def test_valid_nifti_with_a_header_extension_still_reads(tmp_path):
+    import nibabel as nib
+
+    image = nib.Nifti1Image(np.full((16, 16, 2), 7, np.uint8), np.eye(4))
+    image.header.extensions.append(nib.nifti1.Nifti1Extension("comment", b"scanner notes " * 200))
+    for name, data in (("ext.nii", image.to_bytes()), ("ext.nii.gz", gzip.compress(image.to_bytes()))):
+        (tmp_path / name).write_bytes(data)
+        frames, _ = read_nifti(tmp_path / name)
+        assert frames.shape == (2, 16, 16) and int(frames.max()) == 7
+
+
+def test_nifti_extension_declaring_gigabytes_allocates_nothing(tmp_path):
+    import struct
+
+    import nibabel as nib
+
+    image = nib.Nifti1Image(np.zeros((16, 16, 2), np.uint8), np.eye(4))
+    image.header.extensions.append(nib.nifti1.Nifti1Extension("comment", b"x" * 8))
+    raw = bytearray(image.to_bytes())
+    raw[352:356] = struct.pack("<i", 0x7FFFFFF0)  # the extension now declares ~2 GB
+    path = tmp_path / "ext.nii"
+    path.write_bytes(bytes(raw))
+    with _allocates_under(16), pytest.raises(DataError, match=r"ext\.nii: not a readable NIfTI file"):
+        read_nifti(path)
+
+
+def test_dicom_element_declaring_gigabytes_allocates_nothing(tmp_path):
+    pytest.importorskip("pydicom", reason="DICOM needs the 'dicom' extra (pydicom)")
+    import struct
+
+    from echosr_edge.data.dicom import dicom_info
+    from echosr_edge.runtime.batch_inputs import read_dicom_frames
+    from tests.fuzz.targets import _dicom_bytes
+
+    data = bytearray(_dicom_bytes(np.zeros((2, 16, 16), np.uint8)))
+    at = data.index(b"\x08\x00\x60\x00CS")  # Modality (0008,0060), explicit VR CS
+    data[at : at + 8] = b"\x08\x00\x60\x00UN\x00\x00"  # now UN, whose length is 4 bytes…
+    data[at + 8 : at + 8] = struct.pack("<I", 0xFFFFFFF0)  # …declaring ~4 GB
+    path = tmp_path / "long.dcm"
+    path.write_bytes(bytes(data))
+    with _allocates_under(64), pytest.raises(DataError, match=r"long\.dcm"):
+        dicom_info(path)
+    with _allocates_under(64), pytest.raises(DataError, match=r"long\.dcm"):
+        read_dicom_frames(path)

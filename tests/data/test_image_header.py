@@ -54,3 +54,13 @@ def test_the_image_folder_source_skips_an_oversized_image_and_reads_the_rest(tmp
     (tmp_path / "b.png").write_bytes(bytes(data))
     frames = list(ImageFolderSource(tmp_path).frames())
     assert [f.shape for _, _, f in frames] == [(30, 20)]
+
+
+def test_a_png_chunk_longer_than_the_file_is_damaged(tmp_path):
+    data = bytearray(cv2.imencode(".png", FRAME)[1].tobytes())
+    idat = data.index(b"IDAT") - 4
+    data[idat : idat + 4] = struct.pack(">I", 1212416086)
+    path = tmp_path / "long.png"
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"long\.png: damaged PNG: chunk IDAT at byte \d+ declares 1212416086 bytes"):
+        read_image_header(path)

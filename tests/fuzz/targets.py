@@ -266,6 +266,51 @@ def _seed_manifest(workdir: Path) -> list[bytes]:
     return [(_manifest_bundle(workdir) / "manifest.valid").read_bytes()]
 
 
+def _signed_bundle(workdir: Path):
+    """A hand-made bundle signed by a fresh key, and a trust store holding that key."""
+    from echosr_edge.bundle.keys import new_keypair
+    from echosr_edge.bundle.signing import sign_bundle
+    from echosr_edge.bundle.trust import TrustStore
+    from tests.bundle.conftest import make_bundle
+
+    base = Path(workdir) / "signed-bundle"
+    if not (base / "bundle" / "signatures").is_dir():
+        shutil.rmtree(base, ignore_errors=True)
+        keys = new_keypair(base / "keys", name="vendor")
+        make_bundle(base / "bundle")
+        info = sign_bundle(base / "bundle", keys.private_key)
+        (base / "signature.valid").write_bytes((base / "bundle" / info.file).read_bytes())
+    return base / "bundle", TrustStore.from_paths([base / "keys" / "vendor.pub"])
+
+
+def _run_signature(data: bytes, workdir: Path):
+    from echosr_edge.bundle.integrity import check_bundle
+
+    bundle, trust = _signed_bundle(workdir)
+    for old in (bundle / "signatures").glob("*.sig"):
+        old.unlink()
+    (bundle / "signatures" / f"{trust.key_ids[0]}.sig").write_bytes(data)
+    return check_bundle(bundle, trust)
+
+
+def _seed_signature(workdir: Path) -> list[bytes]:
+    bundle, _ = _signed_bundle(workdir)
+    return [(bundle.parent / "signature.valid").read_bytes()]
+
+
+def _run_public_key(data: bytes, workdir: Path):
+    from echosr_edge.bundle.trust import TrustStore
+
+    path = _fresh(workdir, "pub") / "vendor.pub"
+    path.write_bytes(data)
+    return TrustStore.from_paths([path])
+
+
+def _seed_public_key(workdir: Path) -> list[bytes]:
+    _signed_bundle(workdir)
+    return [(Path(workdir) / "signed-bundle" / "keys" / "vendor.pub").read_bytes()]
+
+
 # ---- images and video through the runtime's sources -----------------------------------------
 
 
@@ -336,6 +381,8 @@ TARGETS: dict[str, Target] = {
         Target("camus_cfg", _run_cfg, _seed_cfg),
         Target("split_file", _run_split, _seed_split),
         Target("manifest", _run_manifest, _seed_manifest),
+        Target("signature", _run_signature, _seed_signature, needs="cryptography"),
+        Target("public_key", _run_public_key, _seed_public_key, needs="cryptography"),
         Target("image", _run_image, _seed_image),
         Target("batch_image", _run_batch_image, _seed_image),
         Target("batch_dicom", _run_batch_dicom, _seed_dicom, needs="pydicom"),
