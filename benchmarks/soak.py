@@ -17,9 +17,10 @@ synthetic sector frames. Faults are injected on a fixed schedule:
 
 The run goes through ``echosr_edge.runtime.run.run_source`` with the JSON-lines log, as
 ``echosr-edge run`` does. The report: frames served, corrupt frames served, processed, in the
-log (counted by reading it back: every processed frame must be there), dropped, reconnects,
-warnings/errors logged, whether the run crashed, and RSS at the start, the end, and the mean
-over the first and last 1,000 processed frames.
+log (counted by reading it back: every processed frame must be there), dropped, undecodable
+frames skipped (errors), disconnects and reconnects, warnings/errors logged, whether the run
+crashed, and RSS at the start, the end, and the mean over the first and last 1,000 processed
+frames.
 
 Without ``--bundle`` a tiny bundle is built first (a 1-block SRResNet and a view ResNet-18
 trained one short epoch on synthetic CAMUS frames, exported to ONNX FP32; needs torch): the
@@ -81,6 +82,7 @@ class SoakReport:
     logged_frames: int = 0
     log_indices_increasing: bool = False
     dropped: int = 0
+    bad_frames_skipped: int = 0  # undecodable frames the source skipped on an open connection
     disconnects: int = 0
     reconnects: int = 0
     warnings_logged: int = 0
@@ -361,6 +363,7 @@ def run_soak(
         report.stopped_by = summary.stopped_by
         report.processed = summary.frames
         report.dropped = summary.dropped
+        report.bad_frames_skipped = source.bad_frames
         report.p50_ms, report.p95_ms = round(summary.p50_ms, 3), round(summary.p95_ms, 3)
     except Exception as exc:  # the soak's purpose is to report a crash, not to die of it
         report.crashed = True
