@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(
     "echosr-fuzz",
-    max_examples=int(os.environ.get("ECHOSR_FUZZ_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("ECHOSR_FUZZ_EXAMPLES", "100")),
     deadline=None,  # hangs are caught by the alarm in the test itself, which also interrupts them
     database=None,  # no .hypothesis/ folder in the worktree; failures print their reproducing input
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
