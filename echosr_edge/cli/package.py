@@ -59,7 +59,8 @@ def command(bundle, target, out, python, platforms, wheel, wheels_from, no_deps_
     click.echo(f"  {result.files} files, {result.bytes / 1e6:.1f} MB; {len(result.wheels)} wheels")
     for artifact in result.artifacts:
         click.echo(f"  bundle: {artifact}")
-    click.echo(f"  signed by key {result.signed_by}" if result.signed_by else "  unsigned (no --sign): a device with a trust store refuses it")
+    if result.signed_by:
+        click.echo(f"  signed by key {result.signed_by}")  # unsigned: one of the notes below says so
     if result.dropped:
         click.echo(f"  left out (not for {result.target}): {', '.join(result.dropped)}")
     for note in result.notes:

@@ -35,7 +35,7 @@ def test_package_of_a_signed_bundle_without_sign_is_reported_unsigned_and_refuse
     kit = tmp_path / "kit"
     built = _package(signed_bundle, kit, project_wheel)
     assert built.exit_code == 0, built.output
-    assert "unsigned (no --sign)" in built.output
+    assert "note: the kit's bundle is unsigned" in built.output and "build with --sign KEY" in built.output
     assert "source bundle's signature does not carry over" in built.output
     assert not (kit / "bundle" / "signatures").exists()
     checked = CliRunner().invoke(main, ["package", "--verify", str(kit), "--trust", str(keys.public_key)])
