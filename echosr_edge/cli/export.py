@@ -112,6 +112,7 @@ def _refuse_conflicts(targets, precisions, o: dict) -> None:
               help="The distilled student (train distill) for --profile realtime (default: the one student among CHECKPOINTS).")
 @click.option("--realtime-input-size", type=click.IntRange(min=16),
               help="Classifier input size in the realtime profile (default: the size they were trained at).")
+@click.option("--sign", "sign_key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Sign the bundle with this private key (.key from `keys new`).")
 def command(checkpoints, out, targets, precision, bundle_profile, student_checkpoint, realtime_input_size, **o) -> None:
     """Export CHECKPOINTS (files, folders of *.pt, or NAME=PATH) to every target × precision.
 
@@ -130,6 +131,7 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
     from echosr_edge.export.tensorrt_export import TensorRTSettings, unavailable_reason
     from echosr_edge.export.verify import Budgets
 
+    signer = _signer(o.pop("sign_key"))
     targets = _comma_list(targets, TARGETS, "--targets")
     precisions = _comma_list(precision, PRECISIONS, "--precision")
     _refuse_conflicts(targets, precisions, o)
@@ -202,3 +204,19 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
     if over:
         click.echo(f"{len(over)} artifact(s) missed their verification budget (see the table)", err=True)
     click.echo(f"bundle: {out}")
+    if signer is not None:
+        info = signer(out)
+        click.echo(f"signed with key {info.key_id}: {out / info.file}")
+
+
+def _signer(key: Path | None):
+    """Check the signing key before the long export (a wrong passphrase fails now); return a signing function."""
+    if key is None:
+        return None
+    from echosr_edge.bundle.keys import load_private_key
+    from echosr_edge.bundle.signing import sign_bundle
+    from echosr_edge.cli._trust import passphrase
+
+    secret = passphrase(key)
+    load_private_key(key, secret)
+    return lambda bundle: sign_bundle(bundle, key, secret)

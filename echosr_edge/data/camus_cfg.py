@@ -6,6 +6,7 @@ LVedv/LVesv/LVef (absent for its testing patients), the 2023 release EF and Fram
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from echosr_edge.errors import DataError
@@ -13,6 +14,8 @@ from echosr_edge.errors import DataError
 REQUIRED_KEYS = ("ED", "ES", "ImageQuality")
 _QUALITY_NAMES = {"good": "good", "medium": "medium", "poor": "poor"}
 _FRAME_INDEX_KEYS = ("ED", "ES", "NbFrame")
+_FRAME_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also takes '²'
+MAX_CFG_BYTES = 1 << 20  # a CAMUS cfg is ~150 bytes
 
 
 def parse_info_cfg(path: Path) -> dict[str, str]:
@@ -23,6 +26,8 @@ def parse_info_cfg(path: Path) -> dict[str, str]:
     """
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_CFG_BYTES:
+            raise DataError(path, f"{path.stat().st_size} bytes, over the {MAX_CFG_BYTES}-byte limit for a cfg file")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise DataError(path, "file not found") from exc
@@ -49,8 +54,8 @@ def parse_info_cfg(path: Path) -> dict[str, str]:
         )
     info["ImageQuality"] = _QUALITY_NAMES[quality]
     for key in _FRAME_INDEX_KEYS:
-        if key in info and not (info[key].isdigit() and int(info[key]) >= 1):
-            raise DataError(path, f"{key} must be a frame number counted from 1, got {info[key]!r}")
+        if key in info and not (_FRAME_NUMBER.fullmatch(info[key]) and int(info[key]) >= 1):
+            raise DataError(path, f"{key} must be a frame number counted from 1, got {info[key][:20]!r}")
     return info
 
 

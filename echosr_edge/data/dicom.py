@@ -21,6 +21,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from echosr_edge.data.capped_file import CappedFile
 from echosr_edge.data.dicom_pixels import check_decodable, decode_frames
 from echosr_edge.errors import DataError, import_optional
 
@@ -79,7 +80,8 @@ def _read_header(path: Path):
     if not path.is_file():
         raise DataError(path, "file not found")
     try:
-        ds = pydicom.dcmread(str(path), stop_before_pixels=True)
+        with CappedFile(path) as fh:  # a damaged length field must not allocate beyond the file
+            ds = pydicom.dcmread(fh, stop_before_pixels=True)
     except Exception as exc:  # InvalidDicomError, truncated files, bad VRs
         raise DataError(path, f"not a readable DICOM file ({type(exc).__name__}: {str(exc)[:200]})") from exc
     if "Rows" not in ds or "Columns" not in ds:
@@ -168,7 +170,11 @@ def _info(path: Path, ds) -> DicomInfo:
 
 def dicom_info(path: Path) -> DicomInfo:
     """The non-identifying facts of a DICOM file, read from its header only."""
-    return _info(Path(path), _read_header(path))
+    ds = _read_header(path)
+    try:
+        return _info(Path(path), ds)
+    except Exception as exc:  # pydicom converts values on access: a damaged value raises any type
+        raise DataError(path, f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
 
 
 def ensure_decodable(path: Path) -> str:

@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
+from echosr_edge.data.capped_file import CappedFile
 from echosr_edge.errors import DataError, import_optional
 
 INSTALL_HINT = 'pip install "echosr-edge[dicom]"'
@@ -137,23 +138,29 @@ def decode_frames(path: Path, indices: Iterable[int] | None = None, plugin: str 
     pixels = import_optional("pydicom.pixels", "dicom")
     path = Path(path)
     try:
-        header = pydicom.dcmread(str(path), stop_before_pixels=True)
+        with CappedFile(path) as fh:  # a damaged length field must not allocate beyond the file
+            header = pydicom.dcmread(fh, stop_before_pixels=True)
     except Exception as exc:  # InvalidDicomError, truncated files, bad VRs
         raise DataError(path, f"not a readable DICOM file ({type(exc).__name__}: {str(exc)[:200]})") from exc
-    meta = getattr(header, "file_meta", None)
-    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    try:  # pydicom converts values on access: a damaged value raises any type
+        meta = getattr(header, "file_meta", None)
+        syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+        bits = int(header.get("BitsStored", header.get("BitsAllocated", 8)) or 8)
+        photometric = str(header.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
+        signed = int(header.get("PixelRepresentation", 0) or 0) == 1
+    except Exception as exc:
+        raise DataError(path, f"unreadable DICOM header value ({type(exc).__name__}: {str(exc)[:200]})") from exc
     if not syntax:
         raise DataError(path, "the DICOM file has no transfer syntax (not a DICOM Part 10 file)")
-    bits = int(header.get("BitsStored", header.get("BitsAllocated", 8)) or 8)
     check_decodable(path, syntax, bits)
-    photometric = str(header.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
-    signed = int(header.get("PixelRepresentation", 0) or 0) == 1
     lut_source = pydicom.Dataset() if photometric == "PALETTE COLOR" else None
     try:
-        for index, frame in enumerate(pixels.iter_pixels(str(path), ds_out=lut_source, indices=indices, decoding_plugin=plugin)):
-            if index == 0 and lut_source is not None and not syntax.is_little_endian:
-                _swap_big_endian_luts(lut_source)
-            yield frame_to_grey(frame, photometric, bits, signed, lut_source)
+        with CappedFile(path) as fh:
+            frames = pixels.iter_pixels(fh, ds_out=lut_source, indices=indices, decoding_plugin=plugin)
+            for index, frame in enumerate(frames):
+                if index == 0 and lut_source is not None and not syntax.is_little_endian:
+                    _swap_big_endian_luts(lut_source)
+                yield frame_to_grey(frame, photometric, bits, signed, lut_source)
     except DataError:
         raise
     except Exception as exc:  # truncated pixel data, a plugin that fails, bad geometry or LUTs

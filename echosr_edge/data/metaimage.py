@@ -16,6 +16,8 @@ bytes reshape to T×H×W with row 0 at the probe apex, the product's one orienta
 
 from __future__ import annotations
 
+import math
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ ELEMENT_TYPES: dict[str, str] = {
     "MET_DOUBLE": "f8",
 }
 _MAX_HEADER_BYTES = 64 * 1024
+_MAX_DEFLATE_RATIO = 1032  # zlib's largest possible expansion: more output than this is impossible
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 
@@ -54,7 +57,7 @@ class MetaHeader:
     @property
     def data_bytes(self) -> int:
         """Bytes of uncompressed data the header describes."""
-        return int(np.prod(self.dims)) * self.dtype.itemsize
+        return math.prod(self.dims) * self.dtype.itemsize
 
 
 def _flag(header: Path, fields: dict[str, str], key: str, default: bool) -> bool:
@@ -70,9 +73,12 @@ def _flag(header: Path, fields: dict[str, str], key: str, default: bool) -> bool
 
 def _numbers(header: Path, fields: dict[str, str], key: str, kind: type) -> tuple:
     try:
-        return tuple(kind(v) for v in fields[key].split())
+        values = tuple(kind(v) for v in fields[key].split())
     except ValueError as exc:
         raise DataError(header, f"{key} is not a list of numbers: {fields[key]!r}") from exc
+    if not values or (kind is float and not all(math.isfinite(v) for v in values)):
+        raise DataError(header, f"{key} is not a list of finite numbers: {fields[key]!r}")
+    return values
 
 
 def read_metaimage_header(path: Path) -> MetaHeader:
@@ -108,7 +114,7 @@ def read_metaimage_header(path: Path) -> MetaHeader:
             raise DataError(path, f"MetaImage header lacks {key}")
     if fields.get("ObjectType", "Image") != "Image":
         raise DataError(path, f"ObjectType {fields['ObjectType']!r} is not an image")
-    (ndims,) = _numbers(path, fields, "NDims", int)
+    ndims = _numbers(path, fields, "NDims", int)[0]
     dims = _numbers(path, fields, "DimSize", int)
     if len(dims) != ndims or ndims not in (2, 3) or min(dims) < 1:
         raise DataError(path, f"DimSize {fields['DimSize']!r} does not fit NDims = {ndims} (2 or 3 expected)")
@@ -118,7 +124,7 @@ def read_metaimage_header(path: Path) -> MetaHeader:
         raise DataError(path, f"{spacing_key} {fields[spacing_key]!r} does not fit NDims = {ndims}")
     if fields.get("ElementNumberOfChannels", "1") != "1":
         raise DataError(path, f"ElementNumberOfChannels {fields['ElementNumberOfChannels']} (only grey images are read)")
-    if int(fields.get("HeaderSize", "0") or 0) != 0:
+    if fields.get("HeaderSize", "0").strip() not in ("", "0"):
         raise DataError(path, "HeaderSize is not supported (CAMUS never uses it)")
     if not _flag(path, fields, "BinaryData", True):
         raise DataError(path, "ASCII MetaImage data (BinaryData = False) is not supported")
@@ -129,9 +135,11 @@ def read_metaimage_header(path: Path) -> MetaHeader:
     dtype = np.dtype(ELEMENT_TYPES[element]).newbyteorder(">" if msb else "<")
     compressed = _flag(path, fields, "CompressedData", False)
     data_name = fields["ElementDataFile"]
+    if not data_name:
+        raise DataError(path, "ElementDataFile names no file")
     if data_name.upper() == "LOCAL":
         data_file = None
-    elif data_name.upper() == "LIST" or "%" in data_name or " " in data_name:
+    elif data_name.upper() == "LIST" or "%" in data_name or " " in data_name or "\0" in data_name:
         raise DataError(path, f"ElementDataFile {data_name!r}: file lists are not supported")
     elif Path(data_name).name != data_name:
         raise DataError(path, f"ElementDataFile {data_name!r} must be a file beside the header")
@@ -142,31 +150,49 @@ def read_metaimage_header(path: Path) -> MetaHeader:
 
 def _read_data(header: MetaHeader) -> np.ndarray:
     source = header.data_file or header.path
+    need = header.data_bytes
+    described = f"DimSize {' '.join(map(str, header.dims))} of {header.dtype.itemsize}-byte elements in {header.path.name}"
     try:
         with open(source, "rb") as fh:
-            if header.data_file is None:
-                fh.seek(header.data_offset)
+            start = header.data_offset if header.data_file is None else 0
+            # Sizes are compared before reading, so a header that declares terabytes allocates nothing.
+            held = os.fstat(fh.fileno()).st_size - start
+            if not header.compressed and held != need:
+                what = "truncated" if held < need else "header disagrees with data"
+                raise DataError(source, f"{what}: holds {held} bytes, {described} needs {need}")
+            if header.compressed and need > _MAX_DEFLATE_RATIO * held + 1024:
+                raise DataError(source, f"truncated: {held} compressed bytes cannot hold the {need} that {described} needs")
+            fh.seek(start)
             payload = fh.read()
     except FileNotFoundError as exc:
         raise DataError(source, f"data file named by {header.path.name} not found") from exc
+    except IsADirectoryError as exc:
+        raise DataError(source, f"data file named by {header.path.name} is a folder") from exc
     except OSError as exc:
         raise DataError(source, f"cannot read: {exc.strerror}") from exc
     if header.compressed:
-        try:
-            payload = zlib.decompress(payload)
-        except zlib.error as exc:
-            raise DataError(source, f"compressed data are damaged or truncated ({exc})") from exc
-    need = header.data_bytes
-    described = f"DimSize {' '.join(map(str, header.dims))} of {header.dtype.itemsize}-byte elements in {header.path.name}"
+        payload = _inflate(payload, need + 1, source)  # one byte more than needed tells "longer"
     if len(payload) < need:
         raise DataError(source, f"truncated: holds {len(payload)} bytes, {described} needs {need}")
     if len(payload) > need:
-        raise DataError(source, f"header disagrees with data: holds {len(payload)} bytes, {described} needs {need}")
+        raise DataError(source, f"header disagrees with data: holds {len(payload)} bytes or more, {described} needs {need}")
     data = np.frombuffer(payload, dtype=header.dtype)
     if header.dtype.byteorder == ">":
         data = data.astype(header.dtype.newbyteorder("="))
     t = header.dims[2] if len(header.dims) == 3 else 1
     return data.reshape(t, header.dims[1], header.dims[0])  # x fastest: (t, y, x)
+
+
+def _inflate(payload: bytes, limit: int, source: Path) -> bytes:
+    """zlib-inflate at most ``limit`` bytes: a decompression bomb stops at the header's size."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(payload, limit)
+    except zlib.error as exc:
+        raise DataError(source, f"compressed data are damaged or truncated ({exc})") from exc
+    if len(out) < limit and not inflater.eof:
+        raise DataError(source, "compressed data are truncated (the zlib stream does not end)")
+    return out
 
 
 def _load(path: Path) -> tuple[np.ndarray, tuple[float, float], Path]:

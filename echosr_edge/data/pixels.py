@@ -17,8 +17,17 @@ from echosr_edge.errors import DataError
 SPACING_DECIMALS = 6
 
 
+def check_grey_numbers(data: np.ndarray, path: Path) -> None:
+    """Refuse an empty array, or one whose pixels are not plain numbers (RGB records, complex)."""
+    if data.size == 0:
+        raise DataError(path, f"image holds no pixels (shape {data.shape})")
+    if data.dtype.kind not in "biuf":
+        raise DataError(path, f"pixel type {data.dtype} is not a grey-level number type")
+
+
 def as_uint8(data: np.ndarray, path: Path) -> np.ndarray:
     """Image data → uint8: kept as is when already in [0, 255], else min-max rescaled."""
+    check_grey_numbers(data, path)
     if data.dtype == np.uint8:
         return data
     if not np.isfinite(data).all():
@@ -32,6 +41,7 @@ def as_uint8(data: np.ndarray, path: Path) -> np.ndarray:
 
 def as_mask(data: np.ndarray, path: Path) -> np.ndarray:
     """Segmentation data → uint8 labels; refuses values that are not CAMUS labels (0–3)."""
+    check_grey_numbers(data, path)
     if data.dtype.kind == "f" and not np.array_equal(data, np.round(data)):
         raise DataError(path, "segmentation mask holds non-integer values")
     values = np.unique(data)

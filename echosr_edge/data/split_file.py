@@ -20,6 +20,7 @@ from echosr_edge.errors import DataError
 SPLIT_SCHEMA = "echosr-edge/task-splits"
 SPLIT_VERSION = 1
 UNITS: tuple[str, ...] = ("patient", "frame")
+MAX_SPLIT_BYTES = 256 << 20  # a split of every CAMUS frame is a few MB
 
 
 def patient_of(key: str) -> str:
@@ -129,10 +130,12 @@ def load_split_file(path: Path) -> SplitFile:
     """Read a split file written by ``SplitFile.save``; DataError names the file and the problem."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_SPLIT_BYTES:
+            raise DataError(path, f"{path.stat().st_size} bytes, over the {MAX_SPLIT_BYTES}-byte limit for a split file")
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataError(path, "split file not found") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise DataError(path, f"not a JSON split file ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("schema") != SPLIT_SCHEMA:
         raise DataError(path, f"not an echosr-edge split file (schema {doc.get('schema') if isinstance(doc, dict) else None!r})")
@@ -160,5 +163,5 @@ def load_split_file(path: Path) -> SplitFile:
             source=dict(doc.get("source", {})),
             path=path,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise DataError(path, f"malformed split file ({type(exc).__name__}: {exc})") from exc

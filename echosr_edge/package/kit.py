@@ -13,7 +13,9 @@ from typing import Callable
 
 from echosr_edge import __version__
 from echosr_edge.bundle.integrity import sha256_file
+from echosr_edge.bundle.keys import load_private_key
 from echosr_edge.bundle.manifest import Manifest
+from echosr_edge.bundle.signing import SIGNATURE_DIR, sign_bundle
 from echosr_edge.errors import EchoSRError
 from echosr_edge.package import templates
 from echosr_edge.package.bundle_select import Selection, copy_selection, select_for_target
@@ -46,6 +48,8 @@ class KitOptions:
     deps: str = "download"
     wheels_from: Path | None = None
     force: bool = False
+    sign: Path | None = None  # private key that signs the kit's bundle (after its manifest is rewritten)
+    passphrase: bytes | None = None  # for an encrypted ``sign`` key
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class KitResult:
     notes: tuple[str, ...]
     files: int
     bytes: int
+    signed_by: str | None = None  # key id that signed the kit's bundle; None: the kit's bundle is unsigned
 
 
 def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
@@ -76,6 +81,8 @@ def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
         raise ValueError("a wheels folder goes with deps='folder', and only with it")
 
     selection = select_for_target(Manifest.load(options.bundle), target)
+    if options.sign is not None:
+        load_private_key(options.sign, options.passphrase)  # a bad key or passphrase fails before any copying
     out = Path(options.out)
     if out.exists() and not options.force:
         raise KitError(f"{out} already exists: choose another --out, or pass --force to replace it")
@@ -85,6 +92,11 @@ def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
     try:
         say(f"copying the {target.name} artifacts of {options.bundle}")
         copy_selection(options.bundle, selection, staging / "bundle")
+        signed_by = None
+        if options.sign is not None:
+            # The kit's manifest is a rewrite of the bundle's, so it needs its own signature.
+            say(f"signing the kit's bundle with {options.sign}")
+            signed_by = sign_bundle(staging / "bundle", options.sign, options.passphrase).key_id
         wheels = staging / "wheels"
         wheels.mkdir()
         if options.wheel:
@@ -99,7 +111,7 @@ def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
             where = "the package index" if options.deps == "download" else str(options.wheels_from)
             say(f"fetching the dependency wheels for {platforms[0]}, Python {python[0]}.{python[1]} from {where}")
             download_dependencies(project_wheel, target.extras, python, platforms, wheels, options.wheels_from)
-        kit_info = _kit_info(target, selection, python, platforms, name, options)
+        kit_info = _kit_info(target, selection, python, platforms, name, options, signed_by)
         _write_texts(staging, target, selection, kit_info)
         files = write_sums(staging)
     except BaseException:
@@ -120,12 +132,22 @@ def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
         notes=tuple(kit_info["notes"]),
         files=len(files),
         bytes=sum((out / f).stat().st_size for f in files),
+        signed_by=signed_by,
     )
 
 
-def _kit_info(target: Target, selection: Selection, python, platforms, project: WheelName, options: KitOptions) -> dict:
+def _kit_info(
+    target: Target, selection: Selection, python, platforms, project: WheelName, options: KitOptions, signed_by: str | None
+) -> dict:
     """The contents of kit.json: what the kit is for, and what it holds."""
     notes = list(selection.notes)
+    if signed_by is None:
+        source_signed = (Path(options.bundle) / SIGNATURE_DIR).is_dir()
+        notes.append(
+            "the kit's bundle is unsigned"
+            + (" (packaging rewrote the manifest, so the source bundle's signature does not carry over)" if source_signed else "")
+            + ": a device with a trust store refuses it; build with --sign KEY"
+        )
     if options.deps == "none":
         notes.append("built without its dependency wheels (--no-deps-download): install.sh refuses to install it")
     if target.system_modules:
@@ -149,6 +171,7 @@ def _kit_info(target: Target, selection: Selection, python, platforms, project: 
             "models": selection.manifest.model_names,
             "artifacts": [f"{m.name}: {a.format}/{a.precision} ({a.file})" for m in selection.manifest.models for a in m.artifacts],
             "dropped": list(selection.dropped),
+            "signed_by": signed_by,
         },
         "notes": notes,
     }

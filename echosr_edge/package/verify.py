@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from echosr_edge.bundle.integrity import sha256_file
 from echosr_edge.errors import EchoSRError
@@ -12,6 +13,10 @@ from echosr_edge.package.bundle_select import bundle_problems
 from echosr_edge.package.kit import KIT_JSON, KIT_SCHEMA_VERSION, SUMS, KitError, kit_files
 from echosr_edge.package.targets import check_python_version, get_target
 from echosr_edge.package.wheels import WheelName, wheel_requirements
+
+if TYPE_CHECKING:
+    from echosr_edge.bundle.signing import SignatureInfo
+    from echosr_edge.bundle.trust import TrustStore
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,8 @@ class KitCheck:
     target: str | None
     files_checked: int
     problems: tuple[str, ...]
+    signatures: tuple["SignatureInfo", ...] = ()  # the kit's bundle's signatures (empty: unsigned)
+    accepted_by: "SignatureInfo | None" = None  # the trusted signature, when a trust store was given
 
     @property
     def ok(self) -> bool:
@@ -42,8 +49,12 @@ def read_sums(kit: Path) -> dict[str, str]:
     return sums
 
 
-def verify_kit(kit: Path) -> KitCheck:
-    """Check ``kit`` and return every problem, each naming the file or model it is about."""
+def verify_kit(kit: Path, trust: "TrustStore | None" = None) -> KitCheck:
+    """Check ``kit`` and return every problem, each naming the file or model it is about.
+
+    Every signature of the kit's bundle must hold; with ``trust`` set, a trusted key must have
+    signed it (an unsigned kit is then a problem), as the device will demand.
+    """
     kit = Path(kit)
     if not kit.is_dir():
         raise KitError(f"kit not found: {kit}")
@@ -63,8 +74,37 @@ def verify_kit(kit: Path) -> KitCheck:
     info = _read_kit_json(kit, problems)
     if info is not None:
         problems += _target_problems(kit, info, problems)
+    signatures, accepted = _signature_problems(kit / "bundle", trust, problems)
     target = info.get("target") if info else None
-    return KitCheck(kit=kit, target=target, files_checked=len(sums), problems=tuple(problems))
+    return KitCheck(
+        kit=kit,
+        target=target,
+        files_checked=len(sums),
+        problems=tuple(problems),
+        signatures=signatures,
+        accepted_by=accepted,
+    )
+
+
+def _signature_problems(bundle: Path, trust: "TrustStore | None", problems: list[str]):
+    """Check the signatures of the kit's bundle, adding to ``problems``; return them and the trusted one."""
+    if not (bundle / "manifest.json").is_file():
+        return (), None  # already reported by the bundle check
+    from echosr_edge.bundle.signing import read_signatures, verify_signature
+
+    try:
+        signatures = tuple(read_signatures(bundle, trust=trust))
+    except EchoSRError as exc:
+        problems.append(f"bundle/: {exc}")
+        return (), None
+    problems += [f"bundle/{s.file} (key {s.key_id}) does not hold: {s.problem}" for s in signatures if not s.valid]
+    accepted = None
+    if trust is not None:
+        try:
+            accepted = verify_signature(bundle, trust)
+        except EchoSRError as exc:
+            problems.append(f"bundle/: {exc}")
+    return signatures, accepted
 
 
 def _read_kit_json(kit: Path, problems: list[str]) -> dict | None:

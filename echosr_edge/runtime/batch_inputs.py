@@ -179,6 +179,9 @@ def read_input(inp: InputFile, keep_phi: bool = False) -> tuple[Iterator[np.ndar
 
 def read_image(path: Path) -> np.ndarray:
     """A still image as H×W or H×W×3/4 uint8 (16-bit images are scaled down)."""
+    from echosr_edge.data.image_header import read_image_header
+
+    read_image_header(path)  # refuses a size that OpenCV would allocate before decoding
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise DataError(path, "not a readable image (damaged or not really PNG/JPEG/BMP/TIFF)")
@@ -234,13 +237,18 @@ def _redact(message: str, secrets: list[str]) -> str:
 
 def _read_dicom_minimal(path: Path, keep_phi: bool) -> tuple[np.ndarray, dict]:
     pydicom = import_optional("pydicom", "dicom")
+    from echosr_edge.data.capped_file import CappedFile
     from echosr_edge.data.dicom_pixels import decode_frames
 
     try:
-        ds = pydicom.dcmread(str(path), stop_before_pixels=True)
+        with CappedFile(path) as fh:  # a damaged length field must not allocate beyond the file
+            ds = pydicom.dcmread(fh, stop_before_pixels=True)
     except Exception as exc:  # pydicom raises InvalidDicomError, EOFError, ValueError...
         raise DataError(path, f"not a readable DICOM file ({type(exc).__name__}: {str(exc)[:200]})") from exc
-    secrets = [str(ds.get(tag, "") or "") for tag in PHI_DICOM_TAGS]
+    try:
+        secrets = [str(ds.get(tag, "") or "") for tag in PHI_DICOM_TAGS]
+    except Exception as exc:  # a damaged identifying element: say which kind, never its bytes
+        raise DataError(path, f"unreadable DICOM header value ({type(exc).__name__} in an identifying element)") from exc
     if "Rows" not in ds or "Columns" not in ds:
         raise DataError(path, "the DICOM file holds no image (no Rows/Columns)")
     # The same decoding as the runtime's DICOM source: every transfer syntax the 'dicom' extra
@@ -254,8 +262,12 @@ def _read_dicom_minimal(path: Path, keep_phi: bool) -> tuple[np.ndarray, dict]:
         raise DataError(path, "cannot decode the DICOM pixel data (no frames)") from exc
     if min(frames.shape[1:]) < MIN_SIDE:
         raise DataError(path, f"image too small: {frames.shape[1]}x{frames.shape[2]}")
-    tags = SAFE_DICOM_TAGS + (PHI_DICOM_TAGS if keep_phi else ())
-    info = {tag: _json_value(ds.get(tag)) for tag in tags if tag in ds}
+    try:  # pydicom converts header values on access: a damaged one raises any type
+        tags = SAFE_DICOM_TAGS + (PHI_DICOM_TAGS if keep_phi else ())
+        info = {tag: _json_value(ds.get(tag)) for tag in tags if tag in ds}
+    except Exception as exc:
+        problem = _redact(f"{type(exc).__name__}: {str(exc)[:200]}", secrets)
+        raise DataError(path, f"unreadable DICOM header value ({problem})") from exc
     return np.ascontiguousarray(frames), info
 
 

@@ -33,6 +33,8 @@ class ReconnectPolicy:
 
     ``give_up_after_s``: stop (SourceError) after this long without frames; None keeps trying.
     ``read_timeout_s``: a network stream silent this long counts as stalled and is reopened.
+    ``bad_frames_in_a_row``: reads that fail at once on an open source (an undecodable frame —
+    a corrupt JPEG in an MJPEG stream) that are skipped before the source counts as lost.
     """
 
     first_delay_s: float = 0.5
@@ -40,6 +42,7 @@ class ReconnectPolicy:
     give_up_after_s: float | None = None
     open_timeout_s: float = 5.0
     read_timeout_s: float = 5.0
+    bad_frames_in_a_row: int = 3
 
     def delays(self) -> Iterator[float]:
         delay = self.first_delay_s
@@ -88,7 +91,9 @@ class CaptureSource:
 
     Frame indices and timestamps (seconds since the source started) run on across reconnects;
     ``connection`` counts the successful opens. The first open must succeed (SourceError
-    otherwise): a wrong address should fail at once, not retry in silence.
+    otherwise): a wrong address should fail at once, not retry in silence. A read that fails at
+    once while the source stays open is an undecodable frame: it is skipped (counted in
+    ``bad_frames``) and the next one read, so one corrupt JPEG does not cost a reconnect.
     """
 
     live = True
@@ -105,6 +110,7 @@ class CaptureSource:
         self.description = f"camera {spec}" if isinstance(spec, int) else f"stream {redact_url(spec)}"
         self.connection = 0
         self.dropped = 0
+        self.bad_frames = 0  # undecodable frames skipped on an open source
         self.fps: float | None = None
         self._events: collections.deque[SourceEvent] = collections.deque()
         self._stop = threading.Event()
@@ -172,14 +178,23 @@ class CaptureSource:
         self.connection = 1
         index, started = 0, time.monotonic()
         last_frame_at = started
+        bad_in_a_row = 0
         try:
             while not self._stop.is_set():
+                read_at = time.monotonic()
                 ok, frame = cap.read()
                 if ok and frame is not None:
+                    self.bad_frames += bad_in_a_row  # those were frames, not an outage
+                    bad_in_a_row = 0
                     last_frame_at = time.monotonic()
                     yield index, last_frame_at - started, frame
                     index += 1
                     continue
+                failed_at_once = time.monotonic() - read_at < self.policy.read_timeout_s / 2
+                if failed_at_once and bad_in_a_row < self.policy.bad_frames_in_a_row and cap.isOpened():
+                    bad_in_a_row += 1
+                    continue
+                bad_in_a_row = 0
                 cap.release()
                 silent = time.monotonic() - last_frame_at
                 self._emit("disconnected", f"stream stalled or dropped after frame {index - 1} (silent for {silent:.1f} s)")
@@ -237,6 +252,11 @@ class LatestFrameSource:
     @property
     def fps(self) -> float | None:
         return getattr(self.inner, "fps", None)
+
+    @property
+    def bad_frames(self) -> int:
+        """Undecodable frames the inner source skipped (0 for sources that do not count them)."""
+        return getattr(self.inner, "bad_frames", 0)
 
     def drain_events(self) -> list[SourceEvent]:
         return self.inner.drain_events()

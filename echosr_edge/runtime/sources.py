@@ -103,7 +103,14 @@ class ImageFolderSource(_FileSource):
         self.description = f"{len(self.paths)} images in {self.folder.name}"
 
     def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
+        from echosr_edge.data.image_header import read_image_header
+
         for index, path in enumerate(self.paths):
+            try:
+                read_image_header(path)  # refuses a size that would be allocated before decoding
+            except DataError as exc:
+                log.warning("skipping %s", exc)
+                continue
             frame = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
             if frame is None:
                 log.warning("skipping unreadable image %s", path)
