@@ -55,6 +55,29 @@ def adapter_median(bundle: Path, art, device, shape: tuple[int, ...], seconds: f
     return float(np.median(times))
 
 
+def bench_stages_vs_app(rows: dict, app_rows: list[dict], manifest) -> list[dict]:
+    """The bench's own OpenVINO stage medians against benchmark_app on the same IRs.
+
+    The SR stage is one model; the classify stage runs every classifier once, so it is set
+    against the sum of their benchmark_app medians.
+    """
+    app = {(r["model"], r["precision"]): r["benchmark_app_median_ms"] for r in app_rows}
+    classifiers = [m.name for m in manifest.models if m.role != "sr"]
+    sr = [m.name for m in manifest.models if m.role == "sr"][:1]
+    out = []
+    for precision in ("fp32", "int8"):
+        row = rows.get(f"openvino {precision}")
+        if row is None or not row.stages:
+            continue
+        for stage, models in (("sr", sr), ("classify", classifiers)):
+            times = [app.get((m, precision)) for m in models]
+            if stage in row.stages and times and all(times):
+                ours, theirs = row.stages[stage].p50, sum(times)
+                out.append({"stage": stage, "precision": precision, "models": models, "bench_p50_ms": ours,
+                            "benchmark_app_ms": theirs, "bench_over_benchmark_app": ours / theirs})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bundle", type=Path, required=True)
@@ -105,6 +128,7 @@ def main() -> None:
                     "benchmark_app_median_ms": app, "adapter_median_ms": ours,
                     "adapter_over_benchmark_app": (ours / app) if app else None,
                 })
+        summary["bench_stage_vs_benchmark_app"] = bench_stages_vs_app(rows, summary["benchmark_app"], manifest)
     (args.out / "side_by_side.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(format_table(report))
     print(json.dumps({k: v for k, v in summary.items() if k != "machine"}, indent=2))

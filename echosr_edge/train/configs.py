@@ -67,7 +67,7 @@ SMOKE = TrainingSchedule(
     description=(
         "A CPU smoke run of the same architectures: HR 128x128; SRResNet 16x64 started as an "
         "interpolator (init='interpolation'), 8x8 LR patches, 8 per frame, Adam 5e-4 with cosine decay, "
-        "6 epochs; SRGAN 2 epochs at Adam 1e-4 on the same patches; ResNet-18 at 128 px, 4 epochs, "
+        "6 epochs; SRGAN 1 epoch at Adam 1e-4 on the same patches; ResNet-18 at 128 px, 4 epochs, "
         "Adam 3e-4; 2 seeds."
     ),
     hr_size=128,
@@ -76,7 +76,7 @@ SMOKE = TrainingSchedule(
         lr_schedule="cosine",
     ),
     srgan=SRGANTrainConfig(
-        hr_size=128, epochs=2, batch=16, lr=1e-4, patch_lr=8, patches_per_frame=8, init="interpolation"
+        hr_size=128, epochs=1, batch=16, lr=1e-4, patch_lr=8, patches_per_frame=8, init="interpolation"
     ),
     classifier=ClassifierTrainConfig(input_size=128, epochs=4, batch=16, lr=3e-4),
     quality=ClassifierTrainConfig(task="quality", input_size=128, epochs=4, batch=16, lr=3e-4, balanced=True),
