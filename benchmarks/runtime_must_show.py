@@ -55,7 +55,8 @@ def run_child(args: list[str], workdir: Path) -> dict:
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports kilobytes
         "heavy_modules": heavy,
         "stdout": out_path.read_text().strip(),
-        "start_up": [line for line in stderr.splitlines() if line.startswith(("device ", "start-up", "warning", "--enhance"))],
+        "start_up": [line for line in stderr.splitlines()
+                     if line.startswith(("device ", "start-up", "warning", "--enhance")) or "missed its export budget" in line],
         "stderr_tail": stderr.strip().splitlines()[-3:],
     }
 
@@ -87,7 +88,7 @@ def main() -> None:
     frame_count = sum(1 for _ in open_source(video).frames())
 
     runs, logs = [], {}
-    for precision in (None, "fp32"):
+    for precision in (None, "int8", "fp32"):  # the devices' own choice, then every model pinned
         for device in ("intel-cpu", "cpu"):
             key = f"{device}/{precision or 'default'}"
             log = out / f"{device}.{precision or 'default'}.jsonl"
@@ -99,7 +100,7 @@ def main() -> None:
             runs.append({"config": key, **result})
             logs[key] = labels_of(log) if log.exists() else []
     agreement = {}
-    for precision in ("default", "fp32"):
+    for precision in ("default", "int8", "fp32"):
         a, b = logs[f"intel-cpu/{precision}"], logs[f"cpu/{precision}"]
         n = min(len(a), len(b))
         agreement[precision] = {

@@ -36,6 +36,7 @@ class DemoConfig:
     classifier_lr: float = 3e-4
     tasks: tuple[str, ...] = ("view", "phase")
     video_frames: int = 48
+    verification_frames: int = 48  # every held-out frame (12 patients × 4)
     bench_runs: int = 20
     targets: tuple[str, ...] = ("onnx", "openvino")
     seed: int = 0
@@ -115,7 +116,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     train, test = split_patients(read_camus(data).frames, 0.2, config.seed)
     bundle = out / "bundle"
     manifest, rows = export_bundle(
-        checkpoints, calibration=train, verification=test, out=bundle, config=ExportConfig(targets=config.targets, allow_degraded=True)
+        checkpoints, calibration=train, verification=test, out=bundle, config=ExportConfig(targets=config.targets, verification_count=config.verification_frames, allow_degraded=True)
     )
     evaluations["export"] = [row.__dict__ for row in rows]
 
@@ -124,7 +125,11 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
 
     video = write_video(out / "demo.mp4", np.stack([f.image for f in test[: config.video_frames]]), "mp4v", fps=10.0)
     device = get_profile("cpu")
-    pipeline = load_pipeline(bundle, device, precision="int8" if all(m.artifact("onnx", "int8") for m in manifest.models) else "fp32")
+    # The device's choice: INT8 where it met its export budget, the next precision where it did not.
+    pipeline = load_pipeline(bundle, device)
+    say("    " + ", ".join(f"{name} {a.format}/{a.precision}" for name, a in pipeline.artifacts.items()))
+    for note in pipeline.notes:
+        say(f"    {note}")
     run_log = out / "run.jsonl"
     run_source(pipeline, open_source(video), log_path=run_log)
 

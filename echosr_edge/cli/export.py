@@ -87,7 +87,7 @@ def _refuse_conflicts(targets, precisions, o: dict) -> None:
 @click.option("--verification", type=click.Path(exists=True, file_okay=False, path_type=Path), help="CAMUS root to verify on (default: the calibration root's held-out patients).")
 @click.option("--calibration-method", default="minmax", show_default=True, type=click.Choice(METHODS))
 @click.option("--calibration-frames", default=64, show_default=True, type=click.IntRange(min=1))
-@click.option("--verification-frames", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option("--verification-frames", default=32, show_default=True, type=click.IntRange(min=1))
 @click.option("--imgsz", type=click.IntRange(min=16), help="HR frame size (default: the checkpoint's); SR input is imgsz/scale.")
 @click.option("--batch", type=click.IntRange(min=1), help="Static batch size (default: a dynamic batch axis).")
 @click.option("--dynamic", is_flag=True, help="Dynamic height and width.")

@@ -57,19 +57,35 @@ class DeviceProfile:
         return replace(self, engine_options=merged)
 
     def choose_artifact(self, entry: ModelEntry, precision: str | None = None) -> Artifact:
-        """The artifact of ``entry`` this profile runs (only ``precision`` when given)."""
-        for fmt, prec in self.candidates():
-            if precision and prec != precision:
-                continue
-            art = entry.artifact(fmt, prec)
-            if art is not None:
-                return art
-        have = ", ".join(f"{a.format}/{a.precision}" for a in entry.artifacts) or "none"
-        wanted = "/".join((precision,) if precision else self.precisions)
-        raise BundleError(
-            f"model {entry.name!r} has no {' or '.join(self.formats)} artifact at {wanted} "
-            f"for device {self.name!r} (the bundle has: {have})"
-        )
+        """The artifact of ``entry`` this profile runs (only ``precision`` when given).
+
+        Without ``precision``, an artifact that missed its export budget (one kept with
+        ``--allow-degraded``) is passed over for the next candidate that met it; the first
+        candidate is used only when none met it. A given ``precision`` is always honoured.
+        """
+        found = [a for f, p in self.candidates() if not precision or p == precision if (a := entry.artifact(f, p))]
+        if not found:
+            have = ", ".join(f"{a.format}/{a.precision}" for a in entry.artifacts) or "none"
+            wanted = "/".join((precision,) if precision else self.precisions)
+            raise BundleError(
+                f"model {entry.name!r} has no {' or '.join(self.formats)} artifact at {wanted} "
+                f"for device {self.name!r} (the bundle has: {have})"
+            )
+        if precision is None:
+            return next((a for a in found if met_budget(a)), found[0])
+        return found[0]
+
+    def passed_over(self, entry: ModelEntry, chosen: Artifact) -> list[Artifact]:
+        """The artifacts this profile prefers to ``chosen`` that it skipped for missing their export budget."""
+        preferred = [a for f, p in self.candidates() if (a := entry.artifact(f, p))]
+        before = preferred[: preferred.index(chosen)] if chosen in preferred else []
+        return [a for a in before if not met_budget(a)]
+
+
+def met_budget(artifact: Artifact) -> bool:
+    """Whether the exporter's verification of ``artifact`` met its budget (True when it was not verified)."""
+    check = artifact.verification if isinstance(artifact.verification, dict) else {}
+    return bool(check.get("passed", True))
 
 
 PROFILES: dict[str, DeviceProfile] = {

@@ -43,7 +43,7 @@ class ExportConfig:
     precisions: tuple[str, ...] = ("fp32", "int8")
     calibration_method: str = "minmax"
     calibration_count: int = 64  # frames drawn when calibration is given as a list of frames
-    verification_count: int = 16
+    verification_count: int = 32  # held-out frames; classifiers are also verified on their SR-enhanced versions
     opset: int = DEFAULT_OPSET
     batch: int | None = None  # None: a dynamic batch axis; N: a static batch of N
     dynamic: bool = False  # dynamic height and width
@@ -158,6 +158,7 @@ def export_bundle(
     work = out / ".work"
     verify_frames = stratified_frames(verification, config.verification_count, config.seed + 1, warn_below=None, source="verification frames")
     images = [f.image for f in verify_frames]
+    enhanced = _enhanced_frames(models, images, profiles)
     rows: list[ExportRow] = []
     entries: list[ModelEntry] = []
     left_out: list[dict] = []
@@ -207,6 +208,8 @@ def export_bundle(
                 "batch" if config.batch is None else config.batch, len(model.labels))
             artifacts = []
             held_out = HeldOut(inputs, reference, hr, truth)
+            if model.role != "sr" and enhanced is not None:
+                held_out = _with_enhanced(held_out, model, torch_model, enhanced)
             for target in config.targets:
                 for precision in config.precisions:
                     row, built, check, reason = _build_and_verify(target, precision, ctx, held_out, config)
@@ -249,6 +252,43 @@ class HeldOut:
     reference: np.ndarray  # the PyTorch FP32 outputs
     hr: np.ndarray | None  # SR: the HR frames N×1×H×W
     labels: np.ndarray | None  # classifiers: class indices
+    enhanced: int = 0  # classifiers: how many of the inputs (the last ones) are SR-enhanced frames
+
+
+def _enhanced_frames(models: list[ExportModel], images: list, profiles: dict | None) -> np.ndarray | None:
+    """The verification frames as the runtime enhances them, SR_fp32(bicubic ↓scale(frame)), N×H×W in [0, 1].
+
+    With enhancement on (the runtime's default), the classifiers see SR output, not the raw frame,
+    so they are verified on both. The SR model is the default profile's (None without an SR model).
+    """
+    from echosr_edge.models.checkpoint import load_checkpoint
+    from echosr_edge.train.common import predict_batches
+
+    default = set((profiles or {}).get("default", {}).values())
+    srs = [m for m in models if m.role == "sr"]
+    sr = next((m for m in srs if m.name in default), srs[0] if srs else None)
+    if sr is None:
+        return None
+    import torch
+
+    torch_model, _ = load_checkpoint(sr.checkpoint)
+    with torch.no_grad():
+        out = predict_batches(torch_model, sr.inputs(images), batch=4)
+    return np.clip(out[:, 0], 0.0, 1.0).astype(np.float32)
+
+
+def _with_enhanced(held_out: HeldOut, model: ExportModel, torch_model, enhanced: np.ndarray) -> HeldOut:
+    """``held_out`` with the SR-enhanced frames appended: inputs, FP32 references and labels."""
+    from echosr_edge.train.common import predict_batches
+
+    import torch
+
+    inputs = model.inputs(list(enhanced))
+    with torch.no_grad():
+        reference = predict_batches(torch_model, inputs, batch=4)
+    labels = None if held_out.labels is None else np.concatenate([held_out.labels, held_out.labels])
+    return HeldOut(np.concatenate([held_out.inputs, inputs]), np.concatenate([held_out.reference, reference]),
+                   None, labels, len(inputs))
 
 
 def _build_and_verify(
@@ -269,6 +309,8 @@ def _build_and_verify(
     outputs, ms = run_artifact(built.file, target, held_out.inputs, precision)
     check = verify(ctx.model.role, held_out.reference, outputs, config.budgets, hr=held_out.hr, labels=held_out.labels)
     check.update(frames=len(held_out.inputs), ms_per_frame=ms)
+    if held_out.enhanced:
+        check["enhanced_frames"] = held_out.enhanced  # the last ones: SR-enhanced versions of the first
     kept = check["passed"] or config.allow_degraded
     status = "ok" if check["passed"] else ("degraded (kept)" if kept else "over budget (left out)")
     size = sum(p.stat().st_size for p in (built.file, *built.companions)) / 1e6

@@ -91,7 +91,8 @@ def verify_classifier(
     ref, got = reference_logits.argmax(1), logits.argmax(1)
     agreement = float((ref == got).mean())
     result = {"metric": "agreement_vs_fp32", "value": agreement, "budget": min_agreement}
-    failures = [] if agreement >= min_agreement else [f"agreement {agreement:.1%} < {min_agreement:.0%}"]
+    agreed = int((ref == got).sum())
+    failures = [] if agreement >= min_agreement else [f"agreement {agreement:.2%} ({agreed}/{len(ref)} frames) < {min_agreement:.0%}"]
     if labels is not None:
         result["accuracy_fp32"] = float((ref == labels).mean())
         result["accuracy"] = float((got == labels).mean())

@@ -35,7 +35,7 @@ from echosr_edge.runtime.batch_store import (
     input_stamp,
     sweep_partials,
 )
-from echosr_edge.runtime.pipeline import load_pipeline, pick_artifact
+from echosr_edge.runtime.pipeline import load_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -241,12 +241,8 @@ def _open_bundle(config: BatchConfig):
 
     profile = replace(get_profile(config.device), threads=config.threads)
     manifest = open_bundle(Path(config.bundle), trust=resolve_trust_store(tuple(config.trust))).for_profile(config.profile)
-    load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest)
-    artifacts = {
-        m.name: pick_artifact(m, profile.format, config.precision, profile.precisions).precision
-        for m in manifest.models
-        if m.role != "sr" or config.enhance != "never"
-    }
+    pipeline = load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest)
+    artifacts = {name: art.precision for name, art in pipeline.artifacts.items()}
     return profile, manifest, artifacts
 
 

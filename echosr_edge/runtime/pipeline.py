@@ -192,8 +192,14 @@ def load_pipeline(
     artifacts: dict[str, Artifact] = {}
     engines: dict[str, Engine] = {}
 
+    notes: list[str] = []
+
     def open_entry(entry: ModelEntry) -> Engine:
         art = device.choose_artifact(entry, precision)
+        for skipped in device.passed_over(entry, art) if precision is None else []:
+            why = "; ".join(skipped.verification.get("failures", [])) or "see the manifest"
+            notes.append(f"{entry.name}: {skipped.format}/{skipped.precision} missed its export budget ({why}), "
+                         f"so {art.format}/{art.precision} runs (--precision {skipped.precision} forces it)")
         log.info("%s: %s/%s (%s)", entry.name, art.format, art.precision, art.file)
         artifacts[entry.name], engines[entry.name] = art, open_artifact(bundle_dir, art, device)
         return engines[entry.name]
@@ -217,4 +223,5 @@ def load_pipeline(
     scale = sr_entry.scale if sr_entry else 4
     pipeline = Pipeline(int(prep["hr_size"]), int(scale), sr_engine, classifiers, enhance, quality, sector)
     pipeline.artifacts, pipeline.engines = artifacts, engines
+    pipeline.notes.extend(notes)
     return pipeline

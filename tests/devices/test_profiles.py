@@ -49,3 +49,34 @@ def test_options_are_added_without_changing_the_original():
     dla = jetson.with_options("tensorrt", dla_core=1)
     assert dla.options_for("tensorrt") == {"dla_core": 1}
     assert jetson.options_for("tensorrt") == {"dla_core": None}
+
+
+def _with_failed_int8(entry):
+    """``entry`` with its INT8 artifacts marked as having missed their export budget."""
+    from dataclasses import replace
+
+    failed = {"metric": "agreement_vs_fp32", "value": 0.979, "passed": False, "failures": ["agreement 97.9% < 99%"]}
+    return replace(entry, artifacts=tuple(
+        replace(a, verification=failed) if a.precision == "int8" else a for a in entry.artifacts
+    ))
+
+
+def test_by_default_an_artifact_that_missed_its_export_budget_is_passed_over(bundle_dir):
+    sr = _with_failed_int8(Manifest.load(bundle_dir).sr_model())
+    cpu = get_profile("cpu")
+    chosen = cpu.choose_artifact(sr)
+    assert chosen.precision == "fp32"
+    assert [a.precision for a in cpu.passed_over(sr, chosen)] == ["int8"]
+
+
+def test_an_explicit_precision_runs_even_a_degraded_artifact(bundle_dir):
+    sr = _with_failed_int8(Manifest.load(bundle_dir).sr_model())
+    assert get_profile("cpu").choose_artifact(sr, "int8").precision == "int8"
+
+
+def test_when_every_candidate_missed_its_budget_the_best_one_still_runs(bundle_dir):
+    from dataclasses import replace
+
+    sr = _with_failed_int8(Manifest.load(bundle_dir).sr_model())
+    sr = replace(sr, artifacts=tuple(a for a in sr.artifacts if a.precision == "int8"))
+    assert get_profile("cpu").choose_artifact(sr).precision == "int8"

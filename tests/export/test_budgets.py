@@ -54,4 +54,15 @@ def test_classifier_check_fails_an_accuracy_drop_beyond_one_point():
     got[[0, 1]] = got[[0, 1]][:, ::-1]  # two flipped: 98 % agreement, −2 points
     check = verify_classifier(ref, got, np.array([0, 1, 0, 1] * 25))
     assert check["value"] == 0.98 and check["accuracy_delta"] == pytest.approx(-0.02)
-    assert check["failures"] == ["agreement 98.0% < 99%", "accuracy drop 2.0 points > 1"]
+    assert check["failures"] == ["agreement 98.00% (98/100 frames) < 99%", "accuracy drop 2.0 points > 1"]
+
+
+def test_an_agreement_just_under_budget_is_not_rounded_up_to_it():
+    import numpy as np
+
+    ref = np.eye(2)[[0, 1] * 48]  # 96 frames
+    got = ref.copy()
+    got[5] = got[5][::-1]  # 95/96 = 98.96 %, which one decimal would print as "99.0% < 99%"
+    check = verify_classifier(ref, got)
+    assert not check["passed"]
+    assert check["failures"] == ["agreement 98.96% (95/96 frames) < 99%"]

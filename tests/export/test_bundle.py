@@ -17,7 +17,15 @@ def test_bundle_holds_fp32_and_int8_onnx_for_every_model(bundle_dir):
         assert {(a.format, a.precision) for a in entry.artifacts} == {("onnx", "fp32"), ("onnx", "int8")}
         for art in entry.artifacts:
             assert sha256_file(bundle_dir / art.file) == art.sha256
-            assert art.verification["frames"] == 8
+            # classifiers are checked on the 8 held-out frames and on their 8 SR-enhanced versions
+            assert art.verification["frames"] == (8 if entry.role == "sr" else 16)
+
+
+def test_classifiers_are_verified_on_the_frames_the_sr_model_enhanced_too(bundle_dir):
+    view = Manifest.load(bundle_dir).model("view")
+    for art in view.artifacts:
+        assert art.verification["enhanced_frames"] == 8
+    assert "enhanced_frames" not in Manifest.load(bundle_dir).sr_model().artifacts[0].verification
 
 
 def test_manifest_records_labels_scale_and_preprocessing(bundle_dir):

@@ -124,8 +124,13 @@ def test_pipeline_crops_a_screen_capture_to_its_sector_before_resizing(screen_ca
 
 
 def test_load_pipeline_records_the_artifact_each_model_runs(bundle_dir):
+    from echosr_edge.bundle.manifest import Manifest
+
     pipeline = load_pipeline(bundle_dir, get_profile("cpu"))
-    assert {n: a.precision for n, a in pipeline.artifacts.items()} == {"sr": "int8", "view": "int8"}
+    # INT8 wherever the exporter's verification passed it, FP32 where it did not
+    expected = {m.name: "int8" if m.artifact("onnx", "int8").verification["passed"] else "fp32"
+                for m in Manifest.load(bundle_dir).models}
+    assert {n: a.precision for n, a in pipeline.artifacts.items()} == expected
     assert set(pipeline.engines) == {"sr", "view"}
 
 
@@ -156,3 +161,23 @@ def test_bundle_quality_model_gates_enhancement_in_auto_mode(bundle_copy):
     results = [auto.process(f) for f in np.load(bundle_copy / "verification" / "frames.npy")]
     assert all(r.enhanced_applied == (r.quality != "good") for r in results)
     assert load_pipeline(bundle_copy, get_profile("cpu"), enhance="always").quality is None
+
+
+def test_a_model_whose_int8_missed_its_export_budget_runs_fp32_and_the_pipeline_says_why(bundle_dir):
+    from dataclasses import replace
+
+    from echosr_edge.bundle.manifest import Manifest
+
+    manifest = Manifest.load(bundle_dir)
+    failed = {"metric": "agreement_vs_fp32", "value": 0.96, "passed": False, "failures": ["agreement 96.0% < 99%"]}
+    view = manifest.model("view")
+    view = replace(view, artifacts=tuple(replace(a, verification=failed) if a.precision == "int8" else a for a in view.artifacts))
+    manifest = replace(manifest, models=tuple(view if m.name == "view" else m for m in manifest.models))
+
+    pipeline = load_pipeline(bundle_dir, get_profile("cpu"), manifest=manifest)
+    assert pipeline.artifacts["view"].precision == "fp32"
+    assert pipeline.artifacts["sr"].precision == "int8"
+    assert any("view: onnx/int8 missed its export budget (agreement 96.0% < 99%)" in n for n in pipeline.notes)
+
+    forced = load_pipeline(bundle_dir, get_profile("cpu"), precision="int8", manifest=manifest)
+    assert forced.artifacts["view"].precision == "int8"
