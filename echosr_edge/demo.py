@@ -34,6 +34,7 @@ class DemoConfig:
     sr_init: str = "interpolation"  # SRResNet starts as a bicubic interpolator (models/interp_init.py)
     classifier_epochs: int = 4
     classifier_lr: float = 3e-4
+    classifier_augment: str = "robust"  # steadier labels on SR output and across INT8 backends (train/augment.py)
     tasks: tuple[str, ...] = ("view", "phase")
     video_frames: int = 48
     verification_frames: int = 48  # every held-out frame (12 patients × 4)
@@ -100,6 +101,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
             input_size=config.classifier_size,
             epochs=config.classifier_epochs,
             lr=config.classifier_lr,
+            augment=config.classifier_augment,
             seed=config.seed,
         )
         job = classifier_job(

@@ -149,6 +149,8 @@ def _classifier_options(fn):
         click.option("--hr-size", type=click.IntRange(min=32), help="HR size of the pipeline that feeds it."),
         click.option("--imagenet-weights", type=_FILE, help="torchvision resnet18-*.pth file."),
         click.option("--balanced/--unbalanced", default=None, help="Inverse-frequency class weights in the loss."),
+        click.option("--augment", type=click.Choice(["none", "robust"]),
+                     help="robust: train on smoothed, contrast-shifted, noisy copies (steadier labels on SR and INT8 output); default none, as the paper."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -175,21 +177,22 @@ def _run_classifier(part: str, task: str, root, out, schedule, hr_size, imagenet
 @_classifier_options
 @click.option("--task", default="view", show_default=True, type=click.Choice(["view", "phase", "quality"]))
 def classifier(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, input_size, hr_size,
-               imagenet_weights, balanced, task) -> None:
+               imagenet_weights, balanced, augment, task) -> None:
     """Train a ResNet-18 classifier for TASK on ROOT (patient-level split)."""
     _run_classifier("quality" if task == "quality" else "classifier", task, root, out, schedule, hr_size,
                     imagenet_weights, resume, epochs=epochs, batch=batch, lr=lr, seed=seed, device=device, amp=amp,
-                    input_size=input_size, balanced=balanced)
+                    input_size=input_size, balanced=balanced, augment=augment)
 
 
 @command.command("quality")
 @_common
 @_classifier_options
 def quality(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, input_size, hr_size,
-            imagenet_weights, balanced) -> None:
+            imagenet_weights, balanced, augment) -> None:
     """Train the image-quality model (good / medium / poor) that gates enhancement at the bedside."""
     _run_classifier("quality", "quality", root, out, schedule, hr_size, imagenet_weights, resume, epochs=epochs,
-                    batch=batch, lr=lr, seed=seed, device=device, amp=amp, input_size=input_size, balanced=balanced)
+                    batch=batch, lr=lr, seed=seed, device=device, amp=amp, input_size=input_size, balanced=balanced,
+                    augment=augment)
 
 
 @command.command("schedules")

@@ -11,6 +11,7 @@ import torch
 
 from echosr_edge.data.preprocess import as_batch, resize_unit
 from echosr_edge.data.records import TASK_LABELS, Frame
+from echosr_edge.train.augment import check_augment, robust_augment
 from echosr_edge.train.common import (
     EpochCallback,
     autocast,
@@ -46,10 +47,12 @@ class ClassifierTrainConfig:
     imagenet_weights: Path | None = None
     balanced: bool = False
     amp: bool = True
+    augment: str = "none"  # "robust": smoothing, contrast, noise (train/augment.py); the paper trains without
 
     def __post_init__(self) -> None:
         if self.task not in TASK_LABELS:
             raise ValueError(f"unknown task {self.task!r}; tasks: {', '.join(TASK_LABELS)}")
+        check_augment(self.augment)
 
 
 def make_inputs(frames: list[Frame], task: str, input_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -96,16 +99,21 @@ def train_classifier(
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     scaler = grad_scaler(device, amp)
     rng = np.random.default_rng(config.seed)
+    augment_rng = torch.Generator()
 
     def run_epoch(epoch: int) -> dict:
         net.train()
         order = rng.permutation(len(x))
+        augment_rng.manual_seed(config.seed * 100_003 + epoch)  # per epoch, so a resumed run draws the same
         losses, correct, seen = [], 0, 0
         for i in range(0, len(order), config.batch):
             idx = shard(order[i : i + config.batch], info)
             if len(idx) == 0:
                 continue
-            xb, yb = torch.from_numpy(x[idx]).to(device), torch.from_numpy(y[idx]).to(device)
+            xb = torch.from_numpy(x[idx])
+            if config.augment == "robust":
+                xb = robust_augment(xb, augment_rng)
+            xb, yb = xb.to(device), torch.from_numpy(y[idx]).to(device)
             with autocast(device, amp):
                 logits = net(xb).float()
                 loss = torch.nn.functional.cross_entropy(logits, yb, weight=weight)

@@ -37,6 +37,16 @@ def test_train_quality_writes_a_quality_checkpoint(tmp_path, camus_root):
     assert meta["labels"] == ["good", "medium", "poor"] and meta["train_config"]["balanced"] is True
 
 
+def test_train_classifier_augment_robust_is_recorded_in_the_checkpoint(tmp_path, camus_root):
+    out = tmp_path / "phase.pt"
+    args = ["train", "classifier", str(camus_root), "--task", "phase", "--out", str(out), "--epochs", "1",
+            "--input-size", "32", "--hr-size", "32", "--device", "cpu", "--augment", "robust"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    _, meta = load_checkpoint(out)
+    assert meta["train_config"]["augment"] == "robust"
+
+
 def test_train_sr_with_an_unreadable_pretrained_file_is_one_line(tmp_path, camus_root):
     bad = tmp_path / "weights.pth"
     bad.write_bytes(b"not a torch file")
