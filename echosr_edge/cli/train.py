@@ -149,6 +149,7 @@ def _classifier_options(fn):
         click.option("--hr-size", type=click.IntRange(min=32), help="HR size of the pipeline that feeds it."),
         click.option("--imagenet-weights", type=_FILE, help="torchvision resnet18-*.pth file."),
         click.option("--balanced/--unbalanced", default=None, help="Inverse-frequency class weights in the loss."),
+        # train.augment.AUGMENTS, spelled out: the runtime CLI must not import the train package
         click.option("--augment", type=click.Choice(["none", "robust"]),
                      help="robust: train on smoothed, contrast-shifted, noisy copies (steadier labels on SR and INT8 output); default none, as the paper."),
     ]

@@ -63,7 +63,8 @@ class DeviceProfile:
         ``--allow-degraded``) is passed over for the next candidate that met it; the first
         candidate is used only when none met it. A given ``precision`` is always honoured.
         """
-        found = [a for f, p in self.candidates() if not precision or p == precision if (a := entry.artifact(f, p))]
+        wanted_pairs = [(f, p) for f, p in self.candidates() if precision in (None, p)]
+        found = [a for f, p in wanted_pairs if (a := entry.artifact(f, p)) is not None]
         if not found:
             have = ", ".join(f"{a.format}/{a.precision}" for a in entry.artifacts) or "none"
             wanted = "/".join((precision,) if precision else self.precisions)

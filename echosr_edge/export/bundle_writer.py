@@ -279,9 +279,9 @@ def _enhanced_frames(models: list[ExportModel], images: list, profiles: dict | N
 
 def _with_enhanced(held_out: HeldOut, model: ExportModel, torch_model, enhanced: np.ndarray) -> HeldOut:
     """``held_out`` with the SR-enhanced frames appended: inputs, FP32 references and labels."""
-    from echosr_edge.train.common import predict_batches
-
     import torch
+
+    from echosr_edge.train.common import predict_batches
 
     inputs = model.inputs(list(enhanced))
     with torch.no_grad():

@@ -158,17 +158,6 @@ class Pipeline:
         return FrameResult(labels, probabilities, timings, applied, image, quality, quality_probs, box)
 
 
-def pick_artifact(entry: ModelEntry, format: str, precision: str | None, preferred: tuple[str, ...]) -> Artifact:
-    """The artifact of ``entry`` for ``format`` at ``precision`` (or the best of ``preferred``)."""
-    wanted = (precision,) if precision else preferred
-    for p in wanted:
-        art = entry.artifact(format, p)
-        if art is not None:
-            return art
-    have = ", ".join(f"{a.format}/{a.precision}" for a in entry.artifacts) or "none"
-    raise BundleError(f"model {entry.name!r} has no {format} artifact at {'/'.join(wanted)} (the bundle has: {have})")
-
-
 def load_pipeline(
     bundle_dir: Path,
     device: DeviceProfile,

@@ -9,7 +9,10 @@ trained only on raw frames can move its probabilities by several points on such 
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 AUGMENTS = ("none", "robust")
 
@@ -28,6 +31,8 @@ def robust_augment(x: torch.Tensor, generator: torch.Generator, scale: int = 4) 
     restores); always a contrast gain in [0.8, 1.2] about mid-grey and a brightness shift in
     ±0.05; then Gaussian noise with a standard deviation drawn from [0, 0.03].
     """
+    import torch
+
     n, _, h, w = x.shape
     out = x.clone()
     smooth = torch.rand(n, generator=generator) < 0.5

@@ -56,3 +56,13 @@ def test_a_classifier_trained_with_robust_augmentation_is_reproducible_and_diffe
     robust = weights("robust")
     assert torch.equal(robust, weights("robust"))
     assert not torch.equal(robust, weights("none"))
+
+
+def test_the_cli_offers_exactly_the_known_augmentations():
+    from click.testing import CliRunner
+
+    from echosr_edge.cli import main
+    from echosr_edge.train.augment import AUGMENTS
+
+    help_text = CliRunner().invoke(main, ["train", "classifier", "--help"]).output
+    assert "[" + "|".join(AUGMENTS) + "]" in help_text
