@@ -36,7 +36,11 @@ class DemoConfig:
     classifier_lr: float = 3e-4
     classifier_augment: str = "robust"  # steadier labels on SR output and across INT8 backends (train/augment.py)
     tasks: tuple[str, ...] = ("view", "phase")
+    # The out-of-distribution gate ('cardiac' vs synthetic outliers, data/outliers.py): small and fast.
+    cardiac_size: int = 64
+    cardiac_epochs: int = 3
     video_frames: int = 48
+    video_outliers: int = 8  # non-cardiac frames (held-out kinds among them) appended to the demo video
     verification_frames: int = 48  # every held-out frame (12 patients × 4)
     bench_runs: int = 20
     targets: tuple[str, ...] = ("onnx", "openvino")
@@ -56,6 +60,7 @@ class DemoResult:
     bench_md: Path
     evaluations: dict = field(default_factory=dict)
     seconds: float = 0.0
+    abstained: int = 0  # frames of the demo video given no answer
 
 
 def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = None) -> DemoResult:
@@ -67,7 +72,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     from echosr_edge.runtime.run import run_source
     from echosr_edge.runtime.sources import open_source
     from echosr_edge.train.classifier import ClassifierTrainConfig
-    from echosr_edge.train.jobs import classifier_job, sr_job
+    from echosr_edge.train.jobs import cardiac_job, classifier_job, sr_job
     from echosr_edge.train.sr import SRTrainConfig
 
     say = step or (lambda msg: None)
@@ -114,6 +119,14 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
         evaluations[task] = job.evaluation
         checkpoints[task] = job.checkpoint
 
+    say("3/6 training the out-of-distribution gate (cardiac view vs synthetic non-cardiac scenes)")
+    gate_cfg = ClassifierTrainConfig(task="cardiac", input_size=config.cardiac_size, epochs=config.cardiac_epochs,
+                                     lr=config.classifier_lr, augment=config.classifier_augment, seed=config.seed)
+    job = cardiac_job(data, out / "checkpoints" / "cardiac.pt", gate_cfg, hr_size=config.hr_size,
+                      on_epoch=lambda r: say(f"    cardiac epoch {r['epoch']} loss {r['loss']:.4f} train acc {r['train_accuracy']:.2f}"))
+    evaluations["cardiac"] = job.evaluation
+    checkpoints["cardiac"] = job.checkpoint
+
     say("4/6 exporting ONNX and OpenVINO, FP32 and INT8, into a verified bundle")
     train, test = split_patients(read_camus(data).frames, 0.2, config.seed)
     bundle = out / "bundle"
@@ -125,7 +138,13 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     say("5/6 running the torch-free pipeline on a demo video")
     from echosr_edge.runtime.batch_synth import write_video
 
-    video = write_video(out / "demo.mp4", np.stack([f.image for f in test[: config.video_frames]]), "mp4v", fps=10.0)
+    from echosr_edge.data.outliers import KINDS, outlier_frames
+
+    # Held-out cardiac frames, then scenes that are not a cardiac view: the run log answers the
+    # first and refuses the second ("abstain_reason": "not a cardiac view").
+    shown = [f.image for f in test[: config.video_frames]]
+    shown += [f.image for f in outlier_frames(config.video_outliers, KINDS, seed=config.seed + 4242, size=shown[0].shape)]
+    video = write_video(out / "demo.mp4", np.stack(shown), "mp4v", fps=10.0)
     device = get_profile("cpu")
     # The device's choice: INT8 where it met its export budget, the next precision where it did not.
     pipeline = load_pipeline(bundle, device)
@@ -133,7 +152,9 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     for note in pipeline.notes:
         say(f"    {note}")
     run_log = out / "run.jsonl"
-    run_source(pipeline, open_source(video), log_path=run_log)
+    summary = run_source(pipeline, open_source(video), log_path=run_log)
+    say(f"    {summary.frames} frames: no answer for {summary.abstained} "
+        f"(the last {config.video_outliers} are not cardiac views)")
 
     say("6/6 benchmarking every backend and precision against the PyTorch FP32 models")
     from echosr_edge.devices.detect import detect_devices
@@ -146,5 +167,6 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     bench_json, bench_md = write_report(report, out / "report")
     (out / "report" / "demo.json").write_text(json.dumps(evaluations, indent=2, default=str) + "\n")
     return DemoResult(
-        out, data, bundle, video, run_log, bench_json, bench_md, evaluations, time.perf_counter() - started
+        out, data, bundle, video, run_log, bench_json, bench_md, evaluations, time.perf_counter() - started,
+        summary.abstained,
     )

@@ -83,6 +83,16 @@ class ModelEntry:
     scale: int | None = None
     task: str | None = None
     reference: dict = field(default_factory=dict)  # FP32 reference outputs: {"file", "sha256", "size"}
+    # Temperature scaling fitted on held-out patients: {"temperature", "ece_before", "ece_after", ...,
+    # "min_confidence" (view/phase: abstain below it)}. Empty: probabilities are the raw softmax.
+    calibration: dict = field(default_factory=dict)
+    # The 'cardiac' gate's out-of-distribution threshold: {"score", "threshold", "coverage_target", ...}.
+    ood: dict = field(default_factory=dict)
+
+    @property
+    def temperature(self) -> float:
+        """The softmax temperature the runtime divides logits by (1.0 when uncalibrated)."""
+        return float(self.calibration.get("temperature", 1.0))
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelEntry":
@@ -96,6 +106,8 @@ class ModelEntry:
             scale=d.get("scale"),
             task=d.get("task"),
             reference=dict(d.get("reference", {})),
+            calibration=dict(d.get("calibration", {})),
+            ood=dict(d.get("ood", {})),
         )
 
     def artifact(self, format: str, precision: str) -> Artifact | None:
@@ -178,6 +190,10 @@ class Manifest:
         d = asdict(self)
         if not self.profiles:
             del d["profiles"]  # a bundle without profiles reads byte-for-byte as before
+        for model in d["models"]:  # likewise a model without calibration or an OOD threshold
+            for key in ("calibration", "ood"):
+                if not model[key]:
+                    del model[key]
         return d
 
     def save(self, bundle_dir: Path) -> Path:

@@ -6,7 +6,8 @@ one dependency lighter, and every error names the field it is about
 
 Keys the schema does not know are ignored, so a newer exporter may add optional fields within a
 schema version; a change in the meaning of a field bumps ``schema_version`` instead. ``profiles``
-is such an optional field: a reader that does not know it runs every model, as before.
+is such an optional field: a reader that does not know it runs every model, as before; so are a
+model's ``calibration`` (softmax temperature) and ``ood`` (the out-of-distribution threshold).
 """
 
 from __future__ import annotations
@@ -153,13 +154,23 @@ def _model(obj: object, where: str, pins: list) -> str:
     if role == "sr" and (scale is None or scale < 1):
         _fail(f"{where}.scale", f"an SR model needs a scale of 1 or more, got {scale!r}")
     _get(obj, "task", where, "str|null", required=False)
+    calibration = _get(obj, "calibration", where, "dict", required=False, default={})
+    if "temperature" in calibration:
+        t = _get(calibration, "temperature", f"{where}.calibration", "number")
+        if not t > 0:
+            _fail(f"{where}.calibration.temperature", f"must be positive, got {t!r}")
+    if "min_confidence" in calibration:
+        _get(calibration, "min_confidence", f"{where}.calibration", "number")
+    ood = _get(obj, "ood", where, "dict", required=False, default={})
+    if ood:
+        _get(ood, "threshold", f"{where}.ood", "number")
     reference = _get(obj, "reference", where, "dict", required=False, default={})
     if reference:
         pins.append((_pin(reference, f"{where}.reference"), f"{where}.reference.file"))
     return name
 
 
-PROFILE_SLOTS = ("sr", "view", "phase", "quality")
+PROFILE_SLOTS = ("sr", "view", "phase", "quality", "cardiac")
 
 
 def _profiles(data: dict, models: list) -> None:
@@ -176,7 +187,7 @@ def _profiles(data: dict, models: list) -> None:
             _fail("profiles", "a profile name is empty")
         if not isinstance(slots, dict):
             _fail(here, f"expected an object, got {_type_name(slots)}")
-        if not any(slot != "quality" for slot in slots):
+        if not any(slot not in ("quality", "cardiac") for slot in slots):
             _fail(here, "names no model to run")
         for slot, name in slots.items():
             _one_of(slot, PROFILE_SLOTS, f"{here}.{slot}")

@@ -73,6 +73,8 @@ class ProgressBar:
 @click.option("--keep-phi", is_flag=True, help="Copy DICOM patient identifiers into the results (off: they never leave the scans).")
 @click.option("--no-images", is_flag=True, help="Do not write the enhanced frames as PNG.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--abstain", type=click.Choice(["on", "off"]), default="on", show_default=True,
+              help="Give no view/phase for frames that are not a cardiac view or too uncertain (docs/abstention.md).")
 @trust_option
 @click.pass_context
 def command(
@@ -92,6 +94,7 @@ def command(
     quiet: bool,
     trust: tuple[Path, ...],
     model_profile: str = "default",
+    abstain: str = "on",
 ) -> None:
     """Process every scan under IN (NIfTI, DICOM, PNG/JPEG, mp4/avi) into OUT.
 
@@ -105,6 +108,7 @@ def command(
         device=device,
         precision=precision,
         enhance=enhance,
+        abstain=abstain == "on",
         workers=workers,
         threads=threads,
         include=include,
@@ -124,7 +128,7 @@ def command(
     resumed = f" ({result.resumed} finished by an earlier run)" if result.resumed else ""
     click.echo(
         f"{result.ok} of {result.inputs} files processed{resumed}, {result.failed} failed; "
-        f"{result.frames} frames in {time.perf_counter() - started:.1f} s"
+        f"{result.frames} frames in {time.perf_counter() - started:.1f} s; no answer for {result.abstained} frames"
     )
     for relative, error in result.errors[:10]:
         click.echo(f"  failed: {relative}: {error}")

@@ -39,12 +39,15 @@ def _say(message: str) -> None:
               help="Serve the live view to a browser at [HOST:]PORT (default 127.0.0.1:8765; needs the 'web' extra).")
 @click.option("--no-auth", is_flag=True, help="With --serve on a non-loopback address: no access token (not recommended).")
 @trust_option
+@click.option("--abstain", type=click.Choice(["on", "off"]), default="on", show_default=True,
+              help="Give no answer for frames that are not a cardiac view or too uncertain (docs/abstention.md).")
 @click.option("--give-up-after", type=click.FloatRange(min=1), help="Stop when a live source has no frames for this many seconds (default: keep retrying).")
 def command(
     bundle: Path, source: str | None, camera: int | None, device: str, precision: str | None, enhance: str,
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
     strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
     no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
+    abstain: str = "on",
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
     from dataclasses import replace
@@ -77,7 +80,8 @@ def command(
     if threads:
         profile = replace(profile, threads=threads)
 
-    pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, None if no_crop else SectorCropper(), model_profile)
+    pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, None if no_crop else SectorCropper(), model_profile,
+                             abstain=abstain == "on")
     chosen = ", ".join(f"{name} {a.format}/{a.precision}" for name, a in pipeline.artifacts.items())
     _say(f"device {profile.name}, profile {model_profile}: {chosen}; enhance {pipeline.enhance}")
     for note in pipeline.notes:
@@ -141,7 +145,7 @@ def command(
             server.stop()
     click.echo(
         f"{summary.frames} frames from {frames.description} ({summary.stopped_by}): end-to-end p50 {summary.p50_ms:.1f} ms, "
-        f"p95 {summary.p95_ms:.1f} ms, dropped {summary.dropped}"
+        f"p95 {summary.p95_ms:.1f} ms, dropped {summary.dropped}, no answer for {summary.abstained}"
         + (f"; log: {log_path}" if log_path else "")
         + (f"; recording: {record_path}" if record_path else "")
     )

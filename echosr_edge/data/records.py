@@ -17,6 +17,8 @@ TASK_LABELS: dict[str, tuple[str, ...]] = {
     "view": VIEWS,
     "phase": PHASES,
     "quality": QUALITIES,
+    # The out-of-distribution gate: is the frame a cardiac view at all? (data/outliers.py)
+    "cardiac": ("cardiac", "other"),
 }
 
 # CAMUS segmentation labels in the ``_gt`` masks.
@@ -44,9 +46,14 @@ class Frame:
     mask: np.ndarray | None = None
 
     def label(self, task: str) -> str:
-        """The frame's label for ``task`` ('view', 'phase' or 'quality')."""
+        """The frame's label for ``task`` ('view', 'phase', 'quality' or 'cardiac').
+
+        Every CAMUS frame is 'cardiac'; synthetic outliers carry ``meta['cardiac'] = 'other'``.
+        """
         if task not in TASK_LABELS:
             raise KeyError(f"unknown task {task!r}; tasks: {', '.join(TASK_LABELS)}")
+        if task == "cardiac":
+            return self.meta.get("cardiac", "cardiac")
         return {"view": self.view, "phase": self.phase, "quality": self.quality}[task]
 
     @property

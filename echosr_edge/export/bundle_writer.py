@@ -30,7 +30,7 @@ from echosr_edge.export.models import ExportModel, discover_models
 from echosr_edge.export.onnx_export import DEFAULT_OPSET, export_onnx, simplify_onnx
 from echosr_edge.export.targets import PRECISIONS, SUFFIX, TARGETS, BuildContext, Built, Unavailable, build
 from echosr_edge.export.tensorrt_export import TensorRTSettings
-from echosr_edge.export.verify import Budgets, run_artifact, summary, verify
+from echosr_edge.export.verify import Budgets, run_artifact, summary, verify, verify_ood
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,9 @@ def export_bundle(
                 "batch" if config.batch is None else config.batch, len(model.labels))
             artifacts = []
             held_out = HeldOut(inputs, reference, hr, truth)
-            if model.role != "sr" and enhanced is not None:
+            if model.task == "cardiac":  # the OOD gate runs on the raw frame; it is verified on outliers too
+                held_out = _with_outliers(held_out, model, torch_model, config.seed)
+            elif model.role != "sr" and enhanced is not None:
                 held_out = _with_enhanced(held_out, model, torch_model, enhanced)
             for target in config.targets:
                 for precision in config.precisions:
@@ -291,6 +293,25 @@ def _with_enhanced(held_out: HeldOut, model: ExportModel, torch_model, enhanced:
                    None, labels, len(inputs))
 
 
+OOD_VERIFICATION_OUTLIERS = 32
+
+
+def _with_outliers(held_out: HeldOut, model: ExportModel, torch_model, seed: int) -> HeldOut:
+    """``held_out`` with synthetic outliers of every kind appended (label 'other'), held-out kinds included."""
+    import torch
+
+    from echosr_edge.data.outliers import KINDS, OUTLIER_LABEL, outlier_frames
+    from echosr_edge.train.common import predict_batches
+
+    frames = outlier_frames(OOD_VERIFICATION_OUTLIERS, KINDS, seed=seed + 9103)
+    inputs = model.inputs([f.image for f in frames])
+    with torch.no_grad():
+        reference = predict_batches(torch_model, inputs, batch=4)
+    labels = np.full(len(frames), model.labels.index(OUTLIER_LABEL))
+    return HeldOut(np.concatenate([held_out.inputs, inputs]), np.concatenate([held_out.reference, reference]),
+                   None, None if held_out.labels is None else np.concatenate([held_out.labels, labels]))
+
+
 def _build_and_verify(
     target: str, precision: str, ctx: BuildContext, held_out: HeldOut, config: ExportConfig
 ) -> tuple[ExportRow, Built | None, dict | None, str | None]:
@@ -309,6 +330,11 @@ def _build_and_verify(
     outputs, ms = run_artifact(built.file, target, held_out.inputs, precision)
     check = verify(ctx.model.role, held_out.reference, outputs, config.budgets, hr=held_out.hr, labels=held_out.labels)
     check.update(frames=len(held_out.inputs), ms_per_frame=ms)
+    if ctx.model.meta.get("ood") and held_out.labels is not None:
+        ood = verify_ood(outputs, held_out.labels, ctx.model.labels, ctx.model.meta["ood"])
+        check["ood"] = ood
+        check["failures"] = check["failures"] + ood["failures"]
+        check["passed"] = not check["failures"]
     if held_out.enhanced:
         check["enhanced_frames"] = held_out.enhanced  # the last ones: SR-enhanced versions of the first
     kept = check["passed"] or config.allow_degraded
@@ -366,6 +392,8 @@ def _entry(model: ExportModel, artifacts: list[Artifact], inputs: np.ndarray, re
         scale=model.scale,
         task=model.task,
         reference=reference,
+        calibration=dict(model.meta.get("calibration") or {}),
+        ood=dict(model.meta.get("ood") or {}),
     )
 
 

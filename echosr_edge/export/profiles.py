@@ -20,7 +20,7 @@ from echosr_edge.errors import DataError
 from echosr_edge.export.models import ExportModel
 
 PROFILES = ("default", "realtime")
-CLASSIFIER_TASKS = ("view", "phase", "quality")
+CLASSIFIER_TASKS = ("view", "phase", "quality", "cardiac")
 
 
 def _students() -> tuple[str, ...]:
@@ -91,7 +91,7 @@ def plan_profiles(
         for task, m in by_task.items():
             size = realtime_input_size or min(x.input_size for x in per_task[task])
             trained = next((x for x in per_task[task] if x.input_size == size), None)
-            if task == "quality" or trained is not None:
+            if task in ("quality", "cardiac") or trained is not None:
                 realtime[task] = (trained or m).name
                 continue
             fast = replace(m, name=f"{m.name}_{size}", input_size=size)

@@ -9,7 +9,7 @@ import numpy as np
 from echosr_edge.bundle.manifest import Manifest, TensorSpec
 from echosr_edge.errors import BundleError
 from echosr_edge.runtime.bench import BenchTarget
-from echosr_edge.runtime.pipeline import Classifier, Pipeline
+from echosr_edge.runtime.pipeline import CardiacGate, Classifier, Pipeline
 
 
 class TorchEngine:
@@ -42,17 +42,21 @@ def torch_target(manifest: Manifest, checkpoints: dict[str, Path], threads: int 
     size = sum(Path(checkpoints[m.name]).stat().st_size for m in models)
 
     def build() -> Pipeline:
-        sr, classifiers = None, []
+        sr, classifiers, cardiac = None, [], None
         for entry in models:
             model, _ = load_checkpoint(checkpoints[entry.name])
             engine = TorchEngine(model, threads)
+            clf = Classifier(entry.name, engine, entry.labels, int(entry.preprocessing["input_size"]), entry.temperature,
+                             entry.calibration.get("min_confidence"))
             if entry.role == "sr":
                 sr = engine
+            elif entry.task == "cardiac":
+                cardiac = CardiacGate(clf, float(entry.ood["threshold"])) if entry.ood else None
             else:
-                classifiers.append(Classifier(entry.name, engine, entry.labels, int(entry.preprocessing["input_size"])))
+                classifiers.append(clf)
         prep = (manifest.sr_model() or models[0]).preprocessing
         scale = manifest.sr_model().scale if manifest.sr_model() else 4
-        return Pipeline(int(prep["hr_size"]), int(scale), sr, classifiers, "always" if sr else "never")
+        return Pipeline(int(prep["hr_size"]), int(scale), sr, classifiers, "always" if sr else "never", cardiac=cardiac)
 
     return BenchTarget("pytorch", "fp32", build, size, "torch")
 

@@ -105,6 +105,30 @@ def verify_classifier(
     return result
 
 
+OOD_MAX_COVERAGE_LOSS = 0.05  # the gate may accept at most 5 points fewer held-out cardiac frames than its target
+OOD_MIN_REFUSED = 0.90  # and must refuse at least 90 % of the synthetic outliers
+
+
+def verify_ood(logits: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], ood: dict) -> dict:
+    """Does the stored OOD threshold hold on this artifact? Acceptance of cardiac rows, refusal of the rest.
+
+    ``labels`` index ``class_names`` ('cardiac', 'other'); the score is logit(other) − logit(cardiac).
+    """
+    threshold = float(ood["threshold"])
+    margin = logits[:, class_names.index("other")] - logits[:, class_names.index("cardiac")]
+    cardiac = labels == class_names.index("cardiac")
+    accepted = float((margin[cardiac] <= threshold).mean()) if cardiac.any() else float("nan")
+    refused = float((margin[~cardiac] > threshold).mean()) if (~cardiac).any() else float("nan")
+    target = float(ood.get("coverage_target", 0.95))
+    failures = []
+    if cardiac.any() and accepted < target - OOD_MAX_COVERAGE_LOSS:
+        failures.append(f"OOD threshold accepts {accepted:.1%} of cardiac frames < {target - OOD_MAX_COVERAGE_LOSS:.0%}")
+    if (~cardiac).any() and refused < OOD_MIN_REFUSED:
+        failures.append(f"OOD threshold refuses {refused:.1%} of outliers < {OOD_MIN_REFUSED:.0%}")
+    return {"threshold": threshold, "cardiac_frames": int(cardiac.sum()), "cardiac_accepted": accepted,
+            "outlier_frames": int((~cardiac).sum()), "outliers_refused": refused, "failures": failures}
+
+
 def verify(role: str, reference: np.ndarray, outputs: np.ndarray, budgets: Budgets, hr=None, labels=None) -> dict:
     """Verify by role ('sr' or 'classifier') against ``budgets``."""
     if role == "sr":

@@ -50,6 +50,7 @@ class BatchConfig:
     device: str = "cpu"
     precision: str | None = None
     enhance: str = "always"
+    abstain: bool = True  # refuse frames that are not a cardiac view or too uncertain (docs/abstention.md)
     workers: int = 1
     # Engine threads per worker. One: on the 2-core reference machine a second intra-op thread
     # did not speed up the study's models and, when other work holds the cores, ONNX Runtime's
@@ -97,6 +98,7 @@ class BatchResult:
     reports: ReportPaths
     unsupported: int = 0
     filtered: int = 0
+    abstained: int = 0  # frames given no answer
 
     @property
     def partial(self) -> bool:
@@ -134,11 +136,13 @@ def _die_with_parent() -> None:
         os._exit(1)  # the parent died before prctl took effect
 
 
-def _init_worker(parent: int, bundle: str, profile, precision, enhance, manifest, out: str, keep_phi: bool, images: bool) -> None:
+def _init_worker(parent: int, bundle: str, profile, precision, enhance, manifest, out: str, keep_phi: bool, images: bool,
+                 abstain: bool = True) -> None:
     _WORKER.update(parent=parent, out=Path(out), keep_phi=keep_phi, images=images)
     _die_with_parent()
     try:
-        _WORKER["pipeline"] = load_pipeline(Path(bundle), profile, precision=precision, enhance=enhance, manifest=manifest)
+        _WORKER["pipeline"] = load_pipeline(Path(bundle), profile, precision=precision, enhance=enhance, manifest=manifest,
+                                            abstain=abstain)
     except Exception as exc:  # reported by the first task, so the parent can stop with the reason
         _WORKER["init_error"] = f"{type(exc).__name__}: {exc}"
 
@@ -163,7 +167,7 @@ def _settings(config: BatchConfig, root: Path, manifest_sha: str, artifacts: dic
         "enhance": config.enhance,
         "images": config.write_images,
         "keep_phi": config.keep_phi,
-    } | ({"profile": config.profile} if config.profile != "default" else {})
+    } | ({"profile": config.profile} if config.profile != "default" else {}) | ({} if config.abstain else {"abstain": False})
 
 
 def _is_finished(store: RecordStore, inp: InputFile) -> bool:
@@ -241,7 +245,8 @@ def _open_bundle(config: BatchConfig):
 
     profile = replace(get_profile(config.device), threads=config.threads)
     manifest = open_bundle(Path(config.bundle), trust=resolve_trust_store(tuple(config.trust))).for_profile(config.profile)
-    pipeline = load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest)
+    pipeline = load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest,
+                             abstain=config.abstain)
     artifacts = {name: art.precision for name, art in pipeline.artifacts.items()}
     return profile, manifest, artifacts
 
@@ -295,7 +300,7 @@ def run_batch(
             on_progress(BatchProgress(0, len(todo), 0, resumed, 0.0, ""))
         if todo:
             initargs = (os.getpid(), str(config.bundle), profile, config.precision, config.enhance,
-                        manifest, str(out), config.keep_phi, config.write_images)
+                        manifest, str(out), config.keep_phi, config.write_images, config.abstain)
 
             def on_crash(inp: InputFile) -> None:
                 store.save(_crash_record(inp, out))
@@ -314,7 +319,8 @@ def run_batch(
             "keep_phi": config.keep_phi,
             "unsupported": discovery.unsupported,
             "filtered": discovery.filtered,
-            "tasks": {m.name: list(m.labels) for m in manifest.classifiers()},
+            "tasks": {m.name: list(m.labels) for m in manifest.classifiers() if m.task != "cardiac"},
+            "abstention": "on" if config.abstain else "off",
         }
         totals, paths = write_outputs(out, [f.relative for f in discovery.files], store, context)
     return BatchResult(
@@ -324,6 +330,7 @@ def run_batch(
         failed=totals.failed,
         resumed=resumed,
         frames=totals.frames,
+        abstained=totals.abstained,
         errors=totals.errors,
         seconds=time.perf_counter() - started,
         reports=paths,

@@ -28,6 +28,7 @@ ENHANCED_DIR = "enhanced"
 TASKS = ("quality", "view", "phase")
 THUMBS_PER_FILE = 3
 THUMB_SIZE = 128
+NO_ANSWER = "no answer"  # a file whose every frame was refused
 PEAK_THRESHOLD = 0.5
 
 
@@ -94,12 +95,22 @@ def summarise(frames: list[dict]) -> dict:
     summary: dict = {"frames": len(frames)}
     if not frames:
         return summary
+    refused = [f for f in frames if f.get("accepted") is False]
+    summary["abstained"] = len(refused)
+    summary["abstain_reasons"] = dict(Counter(f.get("abstain_reason") or "?" for f in refused))
     for task in ("view", "quality"):
-        labels = [f["labels"].get(task, "unknown") for f in frames]
+        # Refused frames have no view: the file's view is the majority of the answered frames.
+        labels = [f["labels"].get(task, "unknown") for f in frames if task == "quality" or f.get("accepted") is not False]
+        if labels and all(lab is None for lab in labels):
+            labels = []
+        if not labels:
+            summary[task], summary[f"{task}_share"] = NO_ANSWER, None
+            continue
         if all(lab == "unknown" for lab in labels):
             summary[task], summary[f"{task}_share"] = "unknown", None
             continue
-        probs = [f["probabilities"][task][lab] for f, lab in zip(frames, labels)]
+        answered = [f for f in frames if task == "quality" or f.get("accepted") is not False]
+        probs = [f["probabilities"][task][lab] for f, lab in zip(answered, labels)]
         summary[task], share = _majority(labels, probs)
         summary[f"{task}_share"] = round(share, 4)
     phase = [f["probabilities"].get("phase", {}) for f in frames]
@@ -144,6 +155,8 @@ def _frame_record(index: int, result, image_path: str | None) -> dict:
     return {
         "frame": index,
         "labels": labels,
+        "accepted": result.accepted,
+        "abstain_reason": result.abstain_reason,
         "probabilities": probabilities,
         "poorness": None if score is None else round(score, 5),
         "poorness_by": method,

@@ -23,7 +23,7 @@ POOREST_SHOWN = 12
 FILE_ROWS_SHOWN = 2000
 
 FILE_COLUMNS = [
-    "file", "kind", "status", "error", "frames", "view", "view_share", "quality", "quality_share",
+    "file", "kind", "status", "error", "frames", "abstained", "abstain_reasons", "view", "view_share", "quality", "quality_share",
     "ed_frames", "es_frames", "poorest_frame", "poorest_score", "mean_ms", "enhanced_dir",
 ]
 
@@ -50,6 +50,9 @@ class Totals:
     qualities: Counter = field(default_factory=Counter)
     frame_qualities: Counter = field(default_factory=Counter)
     kinds: Counter = field(default_factory=Counter)
+    abstained: int = 0  # frames refused (no answer), over all files
+    abstain_reasons: Counter = field(default_factory=Counter)
+    abstaining_files: list = field(default_factory=list)  # (file, refused frames, frames, reasons)
     ranked_by: set = field(default_factory=set)
 
 
@@ -67,6 +70,8 @@ def _file_row(record: dict) -> dict:
         "status": record["status"],
         "error": record.get("error") or "",
         "frames": len(record.get("frames") or []),
+        "abstained": s.get("abstained", ""),
+        "abstain_reasons": "; ".join(f"{k}: {v}" for k, v in (s.get("abstain_reasons") or {}).items()),
         "view": s.get("view", ""),
         "view_share": "" if s.get("view_share") is None else s["view_share"],
         "quality": s.get("quality", ""),
@@ -83,7 +88,7 @@ def _file_row(record: dict) -> dict:
 def frame_columns(tasks: dict[str, list[str]]) -> list[str]:
     """frames.csv's columns for a bundle whose classifiers are ``tasks`` (name → labels)."""
     probs = [f"p_{task}_{label}" for task, labels in tasks.items() for label in labels]
-    return ["file", "frame", "quality", "view", "phase", "poorness", "poorness_by", "enhanced", *probs, "ms"]
+    return ["file", "frame", "quality", "view", "phase", "accepted", "abstain_reason", "poorness", "poorness_by", "enhanced", *probs, "ms"]
 
 
 def _frame_row(relative: str, frame: dict) -> dict:
@@ -94,6 +99,8 @@ def _frame_row(relative: str, frame: dict) -> dict:
         "poorness_by": frame["poorness_by"],
         "enhanced": frame["enhanced"] or "",
         "ms": frame["ms"],
+        "accepted": frame.get("accepted", True),  # records before abstention answered every frame
+        "abstain_reason": frame.get("abstain_reason") or "",
     }
     row.update({task: frame["labels"].get(task, "unknown") for task in ("quality", "view", "phase")})
     for task, probs in frame["probabilities"].items():
@@ -136,6 +143,11 @@ def write_outputs(out: Path, relatives: list[str], store: RecordStore, context: 
             totals.frames += len(record["frames"])
             totals.views[row["view"]] += 1
             totals.qualities[row["quality"]] += 1
+            refused = [f for f in record["frames"] if f.get("accepted") is False]
+            if refused:
+                totals.abstained += len(refused)
+                totals.abstain_reasons.update(f.get("abstain_reason") or "?" for f in refused)
+                totals.abstaining_files.append((relative, len(refused), len(record["frames"]), row["abstain_reasons"]))
             for frame in record["frames"]:
                 frames_csv.writerow(_frame_row(relative, frame))
                 totals.frame_qualities[frame["labels"].get("quality", "unknown")] += 1
@@ -177,6 +189,21 @@ def _counter_table(title: str, counts: Counter) -> str:
     return f"<h3>{_e(title)}</h3><table><tr><th>label</th><th>count</th></tr>{rows}</table>"
 
 
+def _abstention_section(totals: Totals) -> list[str]:
+    """Frames the pipeline refused to answer: counts by reason, and the files they came from."""
+    parts = [f"<h2>Abstentions ({totals.abstained} of {totals.frames} frames)</h2>"]
+    if not totals.abstained:
+        return parts + ["<p>None: every frame was answered.</p>"]
+    parts.append("<p>No view or phase is given for these frames: they were not a cardiac view, or the "
+                 "calibrated confidence was too low (see docs/abstention.md).</p>")
+    parts.append(_counter_table("Frames by reason", totals.abstain_reasons))
+    rows = "".join(f"<tr><td>{_e(f)}</td><td>{n} of {total}</td><td>{_e(why)}</td></tr>"
+                   for f, n, total, why in totals.abstaining_files[:FILE_ROWS_SHOWN])
+    parts.append(f"<h3>Files with abstentions ({len(totals.abstaining_files)})</h3>"
+                 f"<table><tr><th>file</th><th>frames refused</th><th>reasons</th></tr>{rows}</table>")
+    return parts
+
+
 def render_html(totals: Totals, poorest: list[tuple], file_rows: list[dict], context: dict) -> str:
     """The human report as one self-contained HTML document."""
     total = totals.ok + totals.failed
@@ -197,6 +224,7 @@ def render_html(totals: Totals, poorest: list[tuple], file_rows: list[dict], con
         _counter_table("Files by quality (majority of frames)", totals.qualities),
         _counter_table("Frames by quality", totals.frame_qualities),
     ]
+    parts += _abstention_section(totals)
     parts.append(f"<h2>Failed files ({totals.failed})</h2>")
     if totals.errors:
         rows = "".join(f"<tr><td>{_e(f)}</td><td class='err'>{_e(msg)}</td></tr>" for f, msg in totals.errors)

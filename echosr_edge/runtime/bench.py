@@ -5,7 +5,8 @@ Each target is a whole pipeline (pre-process → SR → classifiers) built on on
 precision. Every timed run processes one frame, batch 1. The reference for the fidelity columns
 is the PyTorch FP32 model when a torch target is given (the export's ground truth), otherwise the
 first FP32 target. SR fidelity compares enhanced frames (SR(bicubic ↓(x))) with the reference's
-and with the HR frame x itself; classifiers compare predicted labels.
+and with the HR frame x itself; classifiers compare predicted (arg-max) labels. With abstention,
+coverage is the share of frames answered and selective accuracy the accuracy on those alone.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ class BenchRow:
     agreement_vs_fp32: dict[str, float] = field(default_factory=dict)
     accuracy: dict[str, float] = field(default_factory=dict)
     accuracy_delta: dict[str, float] = field(default_factory=dict)
+    # Abstention: the share of frames answered, and the accuracy on those frames only.
+    coverage: float | None = None
+    selective_accuracy: dict[str, float] = field(default_factory=dict)
     speedup_vs_torch: float | None = None
     latencies_ms: list[float] = field(default_factory=list)
 
@@ -188,14 +192,25 @@ def _run_target(target: BenchTarget, frames: np.ndarray, runs: int, warmup: int)
     return row, outputs
 
 
+def predicted(result, task: str) -> str:
+    """The classifier's arg-max label for ``task``, whether or not the frame was answered."""
+    probs = result.probabilities[task]
+    return max(probs, key=probs.get)
+
+
 def _fidelity(row: BenchRow, outputs: list, reference: list | None, hr: np.ndarray, labels: dict | None) -> None:
     enhanced = np.stack([o.enhanced for o in outputs])
     row.sr_psnr_vs_hr = mean_psnr(hr, enhanced)
     tasks = list(outputs[0].labels)
+    answered = np.array([o.accepted for o in outputs])
+    row.coverage = float(answered.mean())
     if labels:
         for task in tasks:
             if task in labels:
-                row.accuracy[task] = float(np.mean([o.labels[task] == t for o, t in zip(outputs, labels[task])]))
+                correct = np.array([predicted(o, task) == t for o, t in zip(outputs, labels[task])])
+                row.accuracy[task] = float(correct.mean())
+                if answered.any():
+                    row.selective_accuracy[task] = float(correct[answered].mean())
     if reference is None:
         return
     ref_enhanced = np.stack([o.enhanced for o in reference])
@@ -207,9 +222,9 @@ def _fidelity(row: BenchRow, outputs: list, reference: list | None, hr: np.ndarr
     except ImportError:
         row.sr_ssim_vs_fp32 = None  # scikit-image is in the 'train' extra; PSNR alone then
     for task in tasks:
-        row.agreement_vs_fp32[task] = float(np.mean([a.labels[task] == b.labels[task] for a, b in zip(reference, outputs)]))
+        row.agreement_vs_fp32[task] = float(np.mean([predicted(a, task) == predicted(b, task) for a, b in zip(reference, outputs)]))
         if labels and task in labels:
-            ref_acc = float(np.mean([o.labels[task] == t for o, t in zip(reference, labels[task])]))
+            ref_acc = float(np.mean([predicted(o, task) == t for o, t in zip(reference, labels[task])]))
             row.accuracy_delta[task] = row.accuracy[task] - ref_acc
 
 
@@ -292,14 +307,16 @@ def _fmt(value: float | None, spec: str, empty: str = "—") -> str:
 def report_table(report: BenchReport) -> list[list[str]]:
     """Header + one row per target: the Ultralytics-style summary."""
     header = ["format", "precision", "status", "size MB", "SR PSNR vs FP32 dB", "agreement vs FP32",
-              "accuracy", "p50 ms", "p95 ms", "fps", "speed-up vs PyTorch"]
+              "accuracy", "coverage", "selective accuracy", "p50 ms", "p95 ms", "fps", "speed-up vs PyTorch"]
     rows = [header]
     for r in report.rows:
         agree = ", ".join(f"{k} {v:.1%}" for k, v in r.agreement_vs_fp32.items()) or ("reference" if r.stages else "—")
         acc = ", ".join(f"{k} {v:.1%}" for k, v in r.accuracy.items()) or "—"
+        selective = ", ".join(f"{k} {v:.1%}" for k, v in r.selective_accuracy.items()) or "—"
         total = r.stages.get("total")
         rows.append([
             r.format, r.precision, r.status, f"{r.model_bytes / 1e6:.2f}", _fmt(r.sr_psnr_vs_fp32, ".2f"), agree, acc,
+            _fmt(r.coverage, ".1%"), selective,
             _fmt(total.p50 if total else None, ".2f"), _fmt(total.p95 if total else None, ".2f"),
             _fmt(r.fps if total else None, ".1f"), _fmt(r.speedup_vs_torch, ".2f", "—") + ("×" if r.speedup_vs_torch else ""),
         ])

@@ -44,10 +44,14 @@ def _text(canvas: np.ndarray, lines: list[str], x: int, y: int) -> None:
 
 
 def overlay_lines(result: FrameResult, fps: float | None) -> list[str]:
-    """The text shown over the picture: labels with confidence, quality, enhancement, fps."""
-    lines = [
-        f"{task}: {label} {result.probabilities[task][label]:.0%}" for task, label in result.labels.items()
-    ]
+    """The text shown over the picture: labels with confidence (or why there is no answer), quality,
+    enhancement, fps."""
+    if not result.accepted:
+        lines = [f"no answer - {result.abstain_reason}"]  # OpenCV's Hershey fonts have no em dash
+    else:
+        lines = [
+            f"{task}: {label} {result.probabilities[task][label]:.0%}" for task, label in result.labels.items()
+        ]
     if result.quality is not None:
         lines.append(f"quality: {result.quality}")
     lines.append("enhanced (SR)" if result.enhanced_applied else "not enhanced")

@@ -31,7 +31,7 @@ from echosr_edge.errors import BundleError, MissingExtra
 from echosr_edge.metrics import psnr
 from echosr_edge.runtime.bench import machine_info
 from echosr_edge.runtime.engine import Engine, open_artifact
-from echosr_edge.runtime.pipeline import Classifier, Pipeline
+from echosr_edge.runtime.pipeline import CardiacGate, Classifier, Pipeline
 
 BICUBIC_MACS_PER_HR_PIXEL = 8  # separable cubic: 4 taps across, 4 down
 CI_METHOD = "Wilson score interval, 95%, over frames"
@@ -123,7 +123,8 @@ class FrontierRow:
     ssim_vs_hr: float | None = None
     psnr_vs_teacher: float | None = None
     ssim_vs_teacher: float | None = None
-    accuracy: dict[str, dict] = field(default_factory=dict)  # task → accuracy, ci_low, ci_high, correct, n
+    accuracy: dict[str, dict] = field(default_factory=dict)  # task → accuracy, ci_low, ci_high, correct, n, selective_accuracy
+    coverage: float | None = None  # share of the poor frames answered (abstention on)
 
     @property
     def label(self) -> str:
@@ -191,11 +192,16 @@ def _measure(row: FrontierRow, pipeline: Pipeline, data: FrontierData, teacher_o
         row.psnr_vs_teacher = float(np.mean([psnr(t, e) for t, e in zip(teacher_out, enhanced)]))
         row.ssim_vs_teacher = _mean_ssim(teacher_out, enhanced)
     predictions: dict[str, list[str]] = {c.name: [] for c in pipeline.classifiers}
+    answered = []
     for frame in data.poor:
         x = frame.astype(np.float32) / 255.0
-        labels, _, _ = pipeline.classify(pipeline.enhance_hr(x) if applied else x)
+        labels, probs, _ = pipeline.classify(pipeline.enhance_hr(x) if applied else x)
+        score = pipeline.cardiac.score(x) if pipeline.cardiac is not None else None
+        answered.append(pipeline.abstain_reason(score, probs) is None)
         for name, label in labels.items():
             predictions[name].append(label)
+    answered = np.array(answered, bool)
+    row.coverage = float(answered.mean()) if len(answered) else None
     for clf in pipeline.classifiers:
         task = next((t for t in data.poor_labels if t == clf.name or clf.name.startswith(f"{t}_")), None)
         if task is None:
@@ -204,6 +210,10 @@ def _measure(row: FrontierRow, pipeline: Pipeline, data: FrontierData, teacher_o
         correct = int(sum(p == t for p, t in zip(predictions[clf.name], truth)))
         lo, hi = wilson(correct, len(truth))
         row.accuracy[task] = {"accuracy": correct / len(truth), "ci_low": lo, "ci_high": hi, "correct": correct, "n": len(truth)}
+        hits = np.array([p == t for p, t in zip(predictions[clf.name], truth)], bool)
+        if answered.any():
+            row.accuracy[task]["selective_accuracy"] = float(hits[answered].mean())
+            row.accuracy[task]["answered"] = int(answered.sum())
     return enhanced
 
 
@@ -228,7 +238,8 @@ def run_frontier(
     bundle_dir = Path(bundle_dir)
     manifest = manifest or open_bundle(bundle_dir)
     profile_name = classifier_profile or ("realtime" if "realtime" in manifest.profile_names else "default")
-    clf_entries = [m for m in manifest.for_profile(profile_name).classifiers() if m.task != "quality"]
+    clf_entries = [m for m in manifest.for_profile(profile_name).classifiers() if m.task not in ("quality", "cardiac")]
+    gate_entry = next((m for m in manifest.for_profile(profile_name).classifiers() if m.task == "cardiac" and m.ood), None)
     if not clf_entries:
         raise BundleError(f"{bundle_dir}: profile {profile_name!r} has no view/phase classifier")
     teacher = manifest.for_profile("default").sr_model()
@@ -254,9 +265,13 @@ def run_frontier(
                 seen.add((fmt, precision))
                 classifiers = [
                     Classifier(m.name, open_artifact(bundle_dir, m.artifact(fmt, precision), one), m.labels,
-                               int(m.preprocessing["input_size"]))
+                               int(m.preprocessing["input_size"]), m.temperature, m.calibration.get("min_confidence"))
                     for m in clf_entries
                 ]
+                gate_art = gate_entry and (gate_entry.artifact(fmt, precision) or gate_entry.artifact(fmt, "fp32"))
+                gate = CardiacGate(Classifier(gate_entry.name, open_artifact(bundle_dir, gate_art, one), gate_entry.labels,
+                                              int(gate_entry.preprocessing["input_size"])),
+                                   float(gate_entry.ood["threshold"])) if gate_art else None
                 choices: list[tuple[str, str, Engine | None, ModelEntry | None]] = [
                     ("none", "-", None, None), ("bicubic", "opencv", BicubicEngine(scale), None)]
                 for entry in sr_entries:
@@ -266,7 +281,7 @@ def run_frontier(
                 for name, arch, engine, entry in choices:
                     row = FrontierRow(name, arch, fmt, precision, classifier_precision=precision)
                     row.macs_per_lr_pixel, row.gmac_per_frame = _macs(manifest, name, hr_size, scale)
-                    pipeline = Pipeline(hr_size, scale, engine, classifiers, "always" if engine else "never")
+                    pipeline = Pipeline(hr_size, scale, engine, classifiers, "always" if engine else "never", cardiac=gate)
                     _measure(row, pipeline, data, teacher_out, runs, warmup)
                     emit(row)
     if not rows:

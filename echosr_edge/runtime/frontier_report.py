@@ -70,6 +70,7 @@ def table_rows(report) -> list[list[str]]:
     tasks = sorted({t for r in report.rows for t in r.accuracy})
     header = ["SR", "format", "precision", "MAC/LR px", "GMAC/frame", "SR ms", "ms/frame", "fps",
               "PSNR vs HR", "SSIM vs HR", "PSNR vs teacher", "SSIM vs teacher"] + [f"{t} acc (95% CI)" for t in tasks]
+    header += ["coverage"] + [f"{t} selective acc" for t in tasks]
     rows = [header]
     for r in report.rows:
         accs = []
@@ -78,7 +79,8 @@ def table_rows(report) -> list[list[str]]:
             accs.append(f"{a['accuracy']:.1%} [{a['ci_low']:.1%}, {a['ci_high']:.1%}]" if a else "—")
         rows.append([r.label, r.format, r.precision, _f(r.macs_per_lr_pixel, ",.0f"), _f(r.gmac_per_frame, ".3f"),
                      _f(r.sr_ms_p50, ".2f"), _f(r.ms_per_frame, ".2f"), _f(r.fps, ".1f"), _f(r.psnr_vs_hr, ".2f"),
-                     _f(r.ssim_vs_hr, ".4f"), _f(r.psnr_vs_teacher, ".2f"), _f(r.ssim_vs_teacher, ".4f")] + accs)
+                     _f(r.ssim_vs_hr, ".4f"), _f(r.psnr_vs_teacher, ".2f"), _f(r.ssim_vs_teacher, ".4f")] + accs
+                    + [_f(r.coverage, ".1%")] + [_f((r.accuracy.get(t) or {}).get("selective_accuracy"), ".1%") for t in tasks])
     return rows
 
 

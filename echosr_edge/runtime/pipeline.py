@@ -22,16 +22,24 @@ log = logging.getLogger(__name__)
 
 ENHANCE_MODES = ("auto", "always", "never")
 GOOD_QUALITY = "good"
+NOT_CARDIAC = "not a cardiac view"
+LOW_CONFIDENCE = "low confidence"
 
 
 @dataclass(frozen=True)
 class Classifier:
-    """A classifier engine with its task, labels and input size."""
+    """A classifier engine with its task, labels, input size and calibration.
+
+    ``temperature`` divides the logits before the softmax (the bundle's calibration, 1.0 when
+    none); a calibrated top probability below ``min_confidence`` makes the frame abstain.
+    """
 
     name: str
     engine: Engine
     labels: tuple[str, ...]
     input_size: int
+    temperature: float = 1.0
+    min_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,11 @@ class FrameResult:
     quality: str | None = None
     quality_probabilities: dict[str, float] | None = None
     crop: SectorBox | None = None
+    # Abstention: ``accepted`` False means the labels are None and ``abstain_reason`` says why
+    # (NOT_CARDIAC or LOW_CONFIDENCE); ``ood_score`` is the cardiac gate's score (None without one).
+    accepted: bool = True
+    abstain_reason: str | None = None
+    ood_score: float | None = None
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -60,12 +73,31 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _run_classifier(clf: Classifier, image: np.ndarray) -> np.ndarray:
-    """Class probabilities of ``clf`` on an H×W float32 image in [0, 1]."""
+def _logits(clf: Classifier, image: np.ndarray) -> np.ndarray:
+    """The K logits of ``clf`` on an H×W float32 image in [0, 1]."""
     x = image
     if x.shape[0] != clf.input_size or x.shape[1] != clf.input_size:
         x = cv2.resize(x, (clf.input_size, clf.input_size), interpolation=cv2.INTER_AREA)
-    return softmax(run_single(clf.engine, x[None, None].astype(np.float32)))[0]
+    return run_single(clf.engine, x[None, None].astype(np.float32))[0]
+
+
+def _run_classifier(clf: Classifier, image: np.ndarray) -> np.ndarray:
+    """Calibrated class probabilities of ``clf`` on an H×W float32 image in [0, 1]."""
+    return softmax(_logits(clf, image)[None] / clf.temperature)[0]
+
+
+@dataclass(frozen=True)
+class CardiacGate:
+    """The out-of-distribution check: a 'cardiac'/'other' classifier and the bundle's threshold on
+    logit(other) − logit(cardiac); a frame scoring above it is not a cardiac view."""
+
+    classifier: Classifier
+    threshold: float
+
+    def score(self, hr: np.ndarray) -> float:
+        logits = _logits(self.classifier, hr)
+        labels = self.classifier.labels
+        return float(logits[labels.index("other")] - logits[labels.index("cardiac")])
 
 
 class Pipeline:
@@ -73,6 +105,8 @@ class Pipeline:
 
     ``enhance``: 'always', 'never', or 'auto' (enhance frames the quality model does not rate
     'good'; without a quality model, auto enhances every frame and says so in ``notes``).
+    ``cardiac`` (the OOD gate) and the classifiers' ``min_confidence`` decide abstention; with
+    ``abstain`` False every frame is answered (scores are still reported).
     """
 
     def __init__(
@@ -84,6 +118,8 @@ class Pipeline:
         enhance: str = "always",
         quality: Classifier | None = None,
         sector: SectorCropper | None = None,
+        cardiac: CardiacGate | None = None,
+        abstain: bool = True,
     ):
         if enhance not in ENHANCE_MODES:
             raise ValueError(f"enhance must be one of {ENHANCE_MODES}")
@@ -103,6 +139,8 @@ class Pipeline:
         self.quality = quality
         self.enhance = enhance
         self.sector = sector
+        self.cardiac = cardiac
+        self.abstain = abstain
         # Set by load_pipeline: model name → the artifact loaded, and its engine (for start-up checks).
         self.artifacts: dict[str, Artifact] = {}
         self.engines: dict[str, Engine] = {}
@@ -142,6 +180,11 @@ class Pipeline:
             probs = _run_classifier(self.quality, hr)
             quality = self.quality.labels[int(probs.argmax())]
             quality_probs = {lab: float(p) for lab, p in zip(self.quality.labels, probs)}
+        ood_score = None
+        if self.cardiac is not None:
+            ood_start = time.perf_counter()
+            ood_score = self.cardiac.score(hr)
+            ood_ms = (time.perf_counter() - ood_start) * 1000.0
         t2 = time.perf_counter()
         applied = self.enhance == "always" or (self.enhance == "auto" and quality != GOOD_QUALITY)
         image = self.enhance_hr(hr) if applied else hr
@@ -151,11 +194,26 @@ class Pipeline:
         timings = {"preprocess": (t1 - t0) * 1000.0}
         if self.quality is not None:
             timings["quality"] = (t2 - t1) * 1000.0
+        if self.cardiac is not None:
+            timings["ood"] = ood_ms
         timings["sr"] = (t3 - t2) * 1000.0
         timings.update(clf_ms)
         timings["classify"] = (t4 - t3) * 1000.0
         timings["total"] = (t4 - t0) * 1000.0
-        return FrameResult(labels, probabilities, timings, applied, image, quality, quality_probs, box)
+        reason = self.abstain_reason(ood_score, probabilities) if self.abstain else None
+        if reason:
+            labels = {task: None for task in labels}
+        return FrameResult(labels, probabilities, timings, applied, image, quality, quality_probs, box,
+                           accepted=reason is None, abstain_reason=reason, ood_score=ood_score)
+
+    def abstain_reason(self, ood_score: float | None, probabilities: dict[str, dict[str, float]]) -> str | None:
+        """Why a frame gets no answer: not a cardiac view (the OOD gate), low confidence, or None (answer)."""
+        if self.cardiac is not None and ood_score is not None and ood_score > self.cardiac.threshold:
+            return NOT_CARDIAC
+        for clf in self.classifiers:
+            if clf.min_confidence is not None and max(probabilities[clf.name].values()) < clf.min_confidence:
+                return LOW_CONFIDENCE
+        return None
 
 
 def load_pipeline(
@@ -166,6 +224,7 @@ def load_pipeline(
     manifest: Manifest | None = None,
     sector: SectorCropper | None = None,
     profile: str = "default",
+    abstain: bool = True,
 ) -> Pipeline:
     """Verify the bundle's checksums, open the engines ``device`` selects and build the pipeline.
 
@@ -173,6 +232,8 @@ def load_pipeline(
     student and the classifiers at their fast input size).
     The quality model (a classifier with task 'quality') is loaded only for ``enhance='auto'``;
     the SR model not at all for ``enhance='never'``. ``sector`` crops frames to the fan.
+    ``abstain``: refuse frames the 'cardiac' gate calls out of distribution or the calibrated
+    classifiers are unsure of (the gate is not loaded when off).
     """
     bundle_dir = Path(bundle_dir)
     if enhance not in ENHANCE_MODES:
@@ -195,22 +256,32 @@ def load_pipeline(
 
     sr_entry = manifest.sr_model()
     sr_engine = open_entry(sr_entry) if sr_entry is not None and enhance != "never" else None
-    classifiers, quality = [], None
+    classifiers, quality, cardiac = [], None, None
     tasks = [e.task for e in manifest.classifiers()]
     for entry in manifest.classifiers():
         if entry.task == "quality":
             if enhance == "auto":
-                quality = Classifier(entry.name, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"]))
+                quality = Classifier(entry.name, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"]),
+                                     entry.temperature)
+            continue
+        if entry.task == "cardiac":
+            if abstain and entry.ood:
+                gate = Classifier(entry.name, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"]))
+                cardiac = CardiacGate(gate, float(entry.ood["threshold"]))
             continue
         # Results are keyed by task ("view", not the realtime profile's "view_64"), so logs and
         # reports read the same whichever profile ran; by model name when a task has two models.
         key = entry.task if entry.task and tasks.count(entry.task) == 1 else entry.name
-        classifiers.append(Classifier(key, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"])))
+        classifiers.append(Classifier(key, open_entry(entry), entry.labels, int(entry.preprocessing["input_size"]),
+                                      entry.temperature, entry.calibration.get("min_confidence")))
     if not classifiers:
         raise BundleError(f"{bundle_dir}: the bundle has no view/phase classifier to run")
     prep = (sr_entry or manifest.classifiers()[0]).preprocessing
     scale = sr_entry.scale if sr_entry else 4
-    pipeline = Pipeline(int(prep["hr_size"]), int(scale), sr_engine, classifiers, enhance, quality, sector)
+    pipeline = Pipeline(int(prep["hr_size"]), int(scale), sr_engine, classifiers, enhance, quality, sector,
+                        cardiac, abstain)
+    if abstain and cardiac is None:
+        log.info("the bundle has no out-of-distribution gate: frames are refused only for low confidence")
     pipeline.artifacts, pipeline.engines = artifacts, engines
     pipeline.notes.extend(notes)
     return pipeline

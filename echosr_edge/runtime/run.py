@@ -1,7 +1,8 @@
 """The run loop: frames from a source through the pipeline into sinks, with latency reports.
 
 Every processed frame becomes one record (frame index, timestamps, quality, whether it was
-enhanced, labels, probabilities, per-stage milliseconds, frames dropped so far); the JSON-lines
+enhanced, labels — null when the frame is refused — whether it was accepted and why not, the
+out-of-distribution score, calibrated probabilities, per-stage milliseconds, frames dropped so far); the JSON-lines
 log writes them as they come. Source events (a stream lost, regained) are records too.
 """
 
@@ -28,7 +29,10 @@ def result_record(index: int, timestamp: float, result: FrameResult) -> dict:
         "timestamp": round(timestamp, 4),
         "quality": result.quality,
         "enhanced": result.enhanced_applied,
-        "labels": result.labels,
+        "labels": result.labels,  # None per task when the frame is refused
+        "accepted": result.accepted,
+        "abstain_reason": result.abstain_reason,
+        "ood_score": None if result.ood_score is None else round(result.ood_score, 4),
         "probabilities": {k: {c: round(p, 5) for c, p in v.items()} for k, v in result.probabilities.items()},
         "quality_probabilities": (
             {c: round(p, 5) for c, p in result.quality_probabilities.items()} if result.quality_probabilities else None
@@ -62,6 +66,7 @@ class RunSummary:
     events: list[dict] = field(default_factory=list)
     stopped_by: str = "end"  # "end", "max_frames", "stopped", "user", "interrupted"
     source: str = ""
+    abstained: int = 0  # frames given no answer (not a cardiac view, low confidence)
 
     @property
     def p50_ms(self) -> float:
@@ -168,6 +173,7 @@ def run_source(
                 record["connection"] = getattr(source, "connection", 0)
             record["fps"] = round(fps, 2) if fps else None
             summary.frames += 1
+            summary.abstained += not result.accepted
             summary.totals_ms.append(result.timings_ms["total"])
             keep = True
             for sink in sinks:

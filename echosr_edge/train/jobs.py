@@ -14,6 +14,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from echosr_edge.data.camus import read_camus
 from echosr_edge.data.records import TASK_LABELS, Frame
 from echosr_edge.data.splits import split_patients
@@ -140,6 +142,8 @@ def run_classifier(
     if not dist_info().is_main:
         return JobResult(Path(out), files.metrics_path, {}, files.state_path)
     evaluation = evaluate_classifier(model, test, config.task, config.input_size)
+    calibration, ood = calibrate_classifier(model, test, config.task, config.input_size)
+    evaluation["ece_before"], evaluation["ece_after"] = calibration["ece_before"], calibration["ece_after"]
     meta = {
         "role": "classifier",
         "task": config.task,
@@ -150,12 +154,67 @@ def run_classifier(
         "evaluation": evaluation,
         "train_config": plain_config(config),
         "epochs_run": len(history),
+        "calibration": calibration,
         **_data_meta(train, test, split),
     }
+    if ood:
+        meta["ood"] = ood
+    if config.task == "cardiac":
+        from echosr_edge.data.outliers import HELD_OUT, TRAINING_KINDS
+
+        meta["purpose"] = "out-of-distribution gate: abstain on frames that are not a cardiac view"
+        meta["outlier_kinds"], meta["held_out_kinds"] = list(TRAINING_KINDS), list(HELD_OUT)
     if config.task == "quality":
         meta["purpose"] = "image-quality gate: enhance frames predicted 'poor' (or 'medium') before classifying"
     ckpt = save_checkpoint(out, model, "resnet18", {"num_classes": len(TASK_LABELS[config.task])}, meta)
     return JobResult(ckpt, files.metrics_path, evaluation, files.state_path)
+
+
+def calibrate_classifier(model, frames: list[Frame], task: str, input_size: int) -> tuple[dict, dict]:
+    """Temperature scaling on held-out ``frames`` and, for the 'cardiac' gate, its OOD threshold.
+
+    Returns (calibration record, OOD record or {}): see train/calibrate.py. View and phase get the
+    minimum calibrated confidence below which the runtime abstains ('low confidence').
+    """
+    from echosr_edge.train.calibrate import calibration_record, ood_margin, ood_threshold_record
+    from echosr_edge.train.classifier import make_inputs
+    from echosr_edge.train.common import predict_batches
+
+    x, y = make_inputs(frames, task, input_size)
+    logits = predict_batches(model, x).astype(np.float64)
+    calibration = calibration_record(logits, y, abstain=task in ("view", "phase"))
+    if task != "cardiac":
+        return calibration, {}
+    margin = ood_margin(logits, TASK_LABELS["cardiac"])
+    cardiac = y == TASK_LABELS["cardiac"].index("cardiac")
+    return calibration, ood_threshold_record(margin[cardiac], outlier_scores=margin[~cardiac])
+
+
+def cardiac_job(
+    root: Path,
+    out: Path,
+    config: ClassifierTrainConfig,
+    hr_size: int,
+    test_fraction: float = 0.2,
+    on_epoch: EpochCallback | None = None,
+    *,
+    outliers_per_frame: float = 1.0,
+    resume: bool = False,
+) -> JobResult:
+    """The out-of-distribution gate: 'cardiac' (the frames of ROOT) vs 'other' (synthetic outliers).
+
+    Outlier exposure: the training patients' frames against as many synthetic non-cardiac frames
+    of the training kinds (data/outliers.py; the held-out kinds are never drawn). The threshold
+    accepting 99 % of the held-out patients' frames is stored in the checkpoint's ``ood``.
+    """
+    from echosr_edge.data.outliers import TRAINING_KINDS, outlier_frames
+
+    if config.task != "cardiac":
+        raise ValueError(f"the OOD gate is trained on task 'cardiac', not {config.task!r}")
+    train, test = load_split(root, test_fraction, config.seed)
+    train = train + outlier_frames(round(len(train) * outliers_per_frame), TRAINING_KINDS, seed=config.seed + 7001)
+    test = test + outlier_frames(round(len(test) * outliers_per_frame), TRAINING_KINDS, seed=config.seed + 7002)
+    return run_classifier(train, test, out, config, hr_size, on_epoch, resume=resume, split="patient")
 
 
 def _good(frames: list[Frame]) -> list[Frame]:

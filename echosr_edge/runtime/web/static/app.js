@@ -75,6 +75,14 @@ function showRecord(header) {
     if (key === "quality") continue;
     setMetric(key, labels[key], probs[key]?.[labels[key]]);
   }
+  const abstain = $("abstain");
+  if (record.accepted === false) {
+    abstain.textContent = "no answer — " + (record.abstain_reason || "abstained");
+    abstain.hidden = false;
+  } else {
+    abstain.hidden = true;
+  }
+  document.body.dataset.accepted = String(record.accepted !== false);
   const [tier, conf] = quality(record);
   setMetric("quality", tier, conf);
   const enhanced = record.enhanced;
