@@ -196,6 +196,29 @@ def quality(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, i
                     augment=augment)
 
 
+@command.command("cardiac")
+@_common
+@_classifier_options
+def cardiac(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, input_size, hr_size,
+            imagenet_weights, balanced, augment) -> None:
+    """Train the out-of-distribution gate: ROOT's frames ('cardiac') vs synthetic non-cardiac scenes ('other').
+
+    The threshold that accepts 99 % of the held-out patients' frames and the temperature are stored in
+    the checkpoint; export carries them into the bundle, and `run`/`batch` refuse what scores above it.
+    """
+    from echosr_edge.train.classifier import ClassifierTrainConfig
+    from echosr_edge.train.distributed import distributed_from_env
+    from echosr_edge.train.jobs import cardiac_job
+
+    base = _schedule_part(schedule, "classifier", ClassifierTrainConfig(task="cardiac", input_size=64))
+    config = _override(base, task="cardiac", imagenet_weights=imagenet_weights, epochs=epochs, batch=batch, lr=lr,
+                       seed=seed, device=device, amp=amp, input_size=input_size or 64, balanced=balanced, augment=augment)
+    with distributed_from_env(config.device) as info:
+        result = cardiac_job(root, out, config, hr_size=hr_size or _schedule_part(schedule, "hr_size", 256),
+                             on_epoch=_epoch_line("cardiac"), resume=resume)
+        _report(result, info)
+
+
 @command.command("schedules")
 def schedules() -> None:
     """List the named training schedules and their settings."""

@@ -73,7 +73,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _logits(clf: Classifier, image: np.ndarray) -> np.ndarray:
+def classifier_logits(clf: Classifier, image: np.ndarray) -> np.ndarray:
     """The K logits of ``clf`` on an H×W float32 image in [0, 1]."""
     x = image
     if x.shape[0] != clf.input_size or x.shape[1] != clf.input_size:
@@ -83,7 +83,7 @@ def _logits(clf: Classifier, image: np.ndarray) -> np.ndarray:
 
 def _run_classifier(clf: Classifier, image: np.ndarray) -> np.ndarray:
     """Calibrated class probabilities of ``clf`` on an H×W float32 image in [0, 1]."""
-    return softmax(_logits(clf, image)[None] / clf.temperature)[0]
+    return softmax(classifier_logits(clf, image)[None] / clf.temperature)[0]
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class CardiacGate:
     threshold: float
 
     def score(self, hr: np.ndarray) -> float:
-        logits = _logits(self.classifier, hr)
+        logits = classifier_logits(self.classifier, hr)
         labels = self.classifier.labels
         return float(logits[labels.index("other")] - logits[labels.index("cardiac")])
 
