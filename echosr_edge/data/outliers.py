@@ -193,17 +193,28 @@ def render_outlier(kind: str, rng: np.random.Generator, size: tuple[int, int] = 
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def crop_to_field(image: np.ndarray) -> np.ndarray:
+    """The bounding box of the non-black pixels: the frame as the runtime's sector crop may hand it on."""
+    rows, cols = np.nonzero(image.max(axis=1))[0], np.nonzero(image.max(axis=0))[0]
+    if len(rows) < 8 or len(cols) < 8:
+        return image
+    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
 def outlier_frames(count: int, kinds: tuple[str, ...] = TRAINING_KINDS, seed: int = 0,
-                   size: tuple[int, int] = (320, 256)) -> list[Frame]:
+                   size: tuple[int, int] = (320, 256), cropped: float = 0.0) -> list[Frame]:
     """``count`` outlier Frames cycling through ``kinds``; each is labelled 'other' for the 'cardiac' task.
 
-    View, phase and quality are 'none'; ``meta['kind']`` names the scene.
+    View, phase and quality are 'none'; ``meta['kind']`` names the scene. A share ``cropped`` of
+    them is cut to the bounding box of the field (as `run`'s sector crop does to a linear scan).
     """
     rng = np.random.default_rng(seed)
     frames = []
     for i in range(count):
         kind = kinds[i % len(kinds)]
         image = render_outlier(kind, rng, size)
+        if cropped and rng.random() < cropped:
+            image = np.ascontiguousarray(crop_to_field(image))
         frames.append(Frame(patient=f"outlier{seed}_{i:04d}", view="none", phase="none", quality="none", image=image,
                             spacing=(0.3, 0.3), source=Path(f"synthetic-outliers/{kind}"),
                             meta={"kind": kind, "cardiac": OUTLIER_LABEL}))

@@ -212,7 +212,7 @@ def cardiac_job(
     if config.task != "cardiac":
         raise ValueError(f"the OOD gate is trained on task 'cardiac', not {config.task!r}")
     train, test = load_split(root, test_fraction, config.seed)
-    train = train + outlier_frames(round(len(train) * outliers_per_frame), TRAINING_KINDS, seed=config.seed + 7001)
+    train = train + outlier_frames(round(len(train) * outliers_per_frame), TRAINING_KINDS, seed=config.seed + 7001, cropped=0.3)
     test = test + outlier_frames(round(len(test) * outliers_per_frame), TRAINING_KINDS, seed=config.seed + 7002)
     return run_classifier(train, test, out, config, hr_size, on_epoch, resume=resume, split="patient")
 
