@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from echosr_edge.data.outliers import HELD_OUT, KINDS, TRAINING_KINDS, outlier_frames, render_outlier
+from echosr_edge.data.outliers import HELD_OUT, KINDS, TRAINING_KINDS, crop_to_field, outlier_frames, render_outlier
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -37,3 +37,10 @@ def test_the_same_seed_gives_the_same_frames():
 def test_an_unknown_kind_names_the_known_ones():
     with pytest.raises(ValueError, match="liver"):
         render_outlier("lung", np.random.default_rng(0))
+
+
+def test_a_cropped_outlier_is_cut_to_its_field():
+    image = np.zeros((50, 40), np.uint8)
+    image[10:30, 5:25] = 100
+    assert crop_to_field(image).shape == (20, 20)
+    assert crop_to_field(np.zeros((50, 40), np.uint8)).shape == (50, 40)  # a blank frame stays whole

@@ -137,3 +137,18 @@ def test_batch_outputs_count_and_list_abstentions_per_file(tmp_path):
     assert "accepted" in frames_csv[0].split(",") and frames_csv[-1].count("False") == 1
     files_csv = paths.results_csv.read_text()
     assert "not a cardiac view: 3" in files_csv and "no answer" in files_csv
+
+
+def test_bench_reports_coverage_and_selective_accuracy_beside_plain_accuracy():
+    from echosr_edge.runtime.bench import BenchRow, _fidelity, report_table
+
+    p = pipeline()
+    outputs = [p.process(f) for f in (BRIGHT, BRIGHT, DARK, DARK)]  # all say 4CH; the dark two are refused
+    row = BenchRow("onnx", "int8", "cpu", "ok")
+    hr = np.stack([o.enhanced for o in outputs])
+    _fidelity(row, outputs, None, hr, {"view": ["4CH", "4CH", "2CH", "2CH"]})
+    assert row.coverage == 0.5
+    assert row.accuracy["view"] == 0.5 and row.selective_accuracy["view"] == 1.0
+    header = report_table(type("R", (), {"rows": [row]})())[0]
+    assert header.index("coverage") == header.index("accuracy") + 1
+
