@@ -122,8 +122,9 @@ def run(bundle: Path, out: Path, patients: int, n_outliers: int, devices: list[s
         row["held_out_refused"] = float((~h["accepted"]).mean())
         row["held_out_refused_not_cardiac"] = float(np.mean([r == "not a cardiac view" for r in h["reason"]]))
         row["training_kinds_refused"] = float((~t["accepted"]).mean())
+        kinds = [f.meta["kind"] for f in trained]
         row["training_kinds_refused_by_kind"] = {
-            k: float(np.mean([not a for a, f in zip(t["accepted"], trained) if f.meta["kind"] == k])) for k in TRAINING_KINDS}
+            k: float(np.mean([not a for a, kind in zip(t["accepted"], kinds) if kind == k])) for k in TRAINING_KINDS if k in kinds}
         for clf in pipeline.classifiers:
             truth = np.array([clf.labels.index(f.label(clf.name)) for f in cardiac])
             logits = c["logits"][clf.name]
