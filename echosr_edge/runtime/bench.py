@@ -20,7 +20,6 @@ from typing import Callable
 
 import numpy as np
 
-from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.bundle.manifest import Manifest
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.metrics import mean_psnr
@@ -269,14 +268,17 @@ def bench_bundle(
     on_row: Callable[[BenchRow], None] | None = None,
     devices: list[DeviceProfile] | None = None,
     torch_target: BenchTarget | None = None,
-    trust=None,
+    trust=(),
 ) -> BenchReport:
     """Bench every precision the bundle holds for ``device`` (and ``devices``), plus ``torch_target``.
 
-    ``frames`` default to the bundle's verification frames, with their labels.
+    ``frames`` default to the bundle's verification frames, with their labels. ``trust``: key
+    paths or a TrustStore; by default the configured device trust store.
     """
     bundle_dir = Path(bundle_dir)
-    manifest = open_bundle(bundle_dir, trust=trust)
+    from echosr_edge.runtime.session import open_verified
+
+    manifest, _ = open_verified(bundle_dir, trust)
     if frames is None:
         frames, labels = load_frames(bundle_dir, manifest)
     targets = bundle_targets(bundle_dir, manifest, [device] + list(devices or []), precisions)

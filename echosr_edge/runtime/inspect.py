@@ -148,20 +148,16 @@ def read_for_inspection(path: Path, index: int = 0) -> tuple[str, dict, np.ndarr
 
 def _quality(frame: np.ndarray, bundle: Path, trust) -> tuple[str | None, dict | None, str | None]:
     """(label, probabilities, note) from the bundle's quality model, run as ``run`` would run it."""
-    from echosr_edge.bundle.integrity import open_bundle
-    from echosr_edge.devices.detect import require_device
-    from echosr_edge.runtime.pipeline import load_pipeline
-    from echosr_edge.runtime.sector import SectorCropper
+    from echosr_edge.runtime.session import open_session
 
-    manifest = open_bundle(bundle, trust=trust)
-    pipeline = load_pipeline(bundle, require_device("auto", manifest), None, "never", manifest, SectorCropper())
+    pipeline = open_session(bundle, "auto", trust=trust, enhance="never", startup_check=False).pipeline
     if pipeline.quality is None:
         return None, None, f"quality: not estimated ({bundle} has no quality model)"
     result = pipeline.process(frame)
     return result.quality, result.quality_probabilities, None
 
 
-def inspect_file(path: Path, frame_index: int = 0, bundle: Path | None = None, trust=None) -> tuple[Inspection, np.ndarray]:
+def inspect_file(path: Path, frame_index: int = 0, bundle: Path | None = None, trust=()) -> tuple[Inspection, np.ndarray]:
     """Inspect ``path``: (what the readers see, frame ``frame_index`` as H×W or H×W×3 BGR uint8).
 
     The region is the DICOM ultrasound region when the file declares one, else what
