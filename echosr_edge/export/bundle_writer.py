@@ -24,7 +24,7 @@ from echosr_edge.calibration.methods import check_method
 from echosr_edge.calibration.sets import CalibrationSet, check_model_inputs, from_frames, stratified_frames
 from echosr_edge.data.preprocess import resize_unit
 from echosr_edge.data.records import Frame
-from echosr_edge.errors import DataError, MissingExtra
+from echosr_edge.errors import ConfigError, DataError, MissingExtra
 from echosr_edge.export.graph import float_layer_rule
 from echosr_edge.export.models import ExportModel, discover_models
 from echosr_edge.export.onnx_export import DEFAULT_OPSET, export_onnx, simplify_onnx
@@ -77,14 +77,14 @@ def check_config(config: ExportConfig, calibration: CalibrationSet | None) -> No
     for value, known, what in ((config.targets, TARGETS, "target"), (config.precisions, PRECISIONS, "precision")):
         bad = [v for v in value if v not in known]
         if bad or not value:
-            raise ValueError(f"unknown {what} {', '.join(bad) or '(none)'}; known: {', '.join(known)}")
+            raise ConfigError(f"unknown {what} {', '.join(bad) or '(none)'}; known: {', '.join(known)}")
     check_method(config.calibration_method)
     if "int8" in config.precisions and (calibration is None or len(calibration) == 0):
-        raise ValueError("INT8 export needs calibration frames, and none were given (--calibration ROOT)")
+        raise ConfigError("INT8 export needs calibration frames, and none were given (--calibration ROOT)")
     if config.accuracy_control and not ("openvino" in config.targets and "int8" in config.precisions):
-        raise ValueError("accuracy-controlled quantisation applies to OpenVINO INT8: add openvino to --targets and int8 to --precision")
+        raise ConfigError("accuracy-controlled quantisation applies to OpenVINO INT8: add openvino to --targets and int8 to --precision")
     if config.batch is not None and config.batch < 1:
-        raise ValueError("batch must be ≥ 1")
+        raise ConfigError("batch must be ≥ 1")
 
 
 def _shape(batch: int | None, spatial: tuple[int, int] | None, dims: tuple[int, int], names=("height", "width")) -> tuple:
@@ -144,14 +144,14 @@ def export_bundle(
     from echosr_edge.train.common import predict_batches
 
     if not models:
-        raise ValueError("no checkpoints to export")
+        raise ConfigError("no checkpoints to export")
     if isinstance(models, dict):
         models = discover_models(list(models.values()), {Path(p): n for n, p in models.items()})
     if isinstance(calibration, list):
         calibration = from_frames(calibration, config.calibration_count, config.seed) if calibration else None
     check_config(config, calibration)
     if not verification:
-        raise ValueError("export needs verification frames, and none were found")
+        raise ConfigError("export needs verification frames, and none were found")
     out = Path(out)
     (out / "models").mkdir(parents=True, exist_ok=True)
     (out / "verification").mkdir(exist_ok=True)

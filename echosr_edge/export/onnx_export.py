@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from echosr_edge.errors import MissingExtra
+from echosr_edge.errors import ConfigError, MissingExtra
 
 log = logging.getLogger(__name__)
 DEFAULT_OPSET = 17
@@ -39,7 +39,7 @@ def export_onnx(
     import onnx
 
     if opset < MIN_OPSET:
-        raise ValueError(f"opset {opset} is too old: INT8 QDQ per-channel needs opset ≥ {MIN_OPSET}")
+        raise ConfigError(f"opset {opset} is too old: INT8 QDQ per-channel needs opset ≥ {MIN_OPSET}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.errors import ConfigError
 from echosr_edge.export.graph import onnx_float_convs
 from echosr_edge.export.models import ExportModel
 
@@ -64,7 +65,7 @@ def _float_layers(ctx: BuildContext) -> list[str]:
 
 def _calibration(ctx: BuildContext) -> np.ndarray:
     if ctx.calibration is None:
-        raise ValueError("INT8 needs calibration frames (--calibration)")
+        raise ConfigError("INT8 needs calibration frames (--calibration)")
     return ctx.calibration
 
 

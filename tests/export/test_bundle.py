@@ -7,7 +7,7 @@ import pytest
 
 from echosr_edge.bundle.integrity import open_bundle, sha256_file
 from echosr_edge.bundle.manifest import Manifest
-from echosr_edge.errors import BundleError
+from echosr_edge.errors import BundleError, ConfigError
 
 
 def test_bundle_holds_fp32_and_int8_onnx_for_every_model(bundle_dir):
@@ -85,5 +85,5 @@ def test_int8_export_without_calibration_frames_is_refused(tmp_path, tiny_checkp
     from echosr_edge.data.camus import read_camus  # noqa: F401
     from echosr_edge.export.bundle_writer import export_bundle
 
-    with pytest.raises(ValueError, match="calibration frames"):
+    with pytest.raises(ConfigError, match="calibration frames"):
         export_bundle(tiny_checkpoints, calibration=[], verification=[object()], out=tmp_path / "b")
