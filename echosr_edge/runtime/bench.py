@@ -23,7 +23,7 @@ import numpy as np
 from echosr_edge.bundle.manifest import Manifest
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import BundleError, ConfigError
-from echosr_edge.metrics import mean_psnr
+from echosr_edge.metrics import mean_psnr, ssim
 from echosr_edge.runtime.pipeline import Pipeline, load_pipeline
 
 STAGES = ("preprocess", "sr", "classify", "total")
@@ -200,12 +200,7 @@ def _fidelity(row: BenchRow, outputs: list, reference: list | None, hr: np.ndarr
         return
     ref_enhanced = np.stack([o.enhanced for o in reference])
     row.sr_psnr_vs_fp32 = mean_psnr(ref_enhanced, enhanced)
-    try:
-        from echosr_edge.metrics import ssim
-
-        row.sr_ssim_vs_fp32 = float(np.mean([ssim(r, e) for r, e in zip(ref_enhanced, enhanced)]))
-    except ImportError:
-        row.sr_ssim_vs_fp32 = None  # scikit-image is in the 'train' extra; PSNR alone then
+    row.sr_ssim_vs_fp32 = float(np.mean([ssim(r, e) for r, e in zip(ref_enhanced, enhanced)]))
     for task in tasks:
         row.agreement_vs_fp32[task] = float(np.mean([a.labels[task] == b.labels[task] for a, b in zip(reference, outputs)]))
         if labels and task in labels:
