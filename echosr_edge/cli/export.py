@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from echosr_edge.bundle.budgets import CLASSIFIER_MAX_ACCURACY_DROP, CLASSIFIER_MIN_AGREEMENT, SR_MIN_PSNR_DB
 from echosr_edge.calibration.methods import METHODS
 
 TARGETS = ("onnx", "openvino", "tensorrt")
@@ -101,9 +102,9 @@ def _refuse_conflicts(targets, precisions, o: dict) -> None:
 @click.option("--dla", type=click.IntRange(min=0), help="TensorRT: build for this DLA core (Jetson), GPU fallback on.")
 @click.option("--trt-int8", type=click.Choice(["qdq", "calibrator"]), help="TensorRT INT8 from the QDQ ONNX (default) or a calibrator (TensorRT ≤ 10).")
 @click.option("--trt-cache", type=click.Path(file_okay=False, path_type=Path), help="TensorRT engine, timing and calibration caches.")
-@click.option("--min-psnr", default=40.0, show_default=True, help="Budget: SR PSNR vs FP32 (dB).")
-@click.option("--min-agreement", default=0.99, show_default=True, help="Budget: classifier agreement with FP32.")
-@click.option("--max-accuracy-drop", default=0.01, show_default=True, help="Budget: classifier accuracy drop (fraction).")
+@click.option("--min-psnr", default=SR_MIN_PSNR_DB, show_default=True, help="Budget: SR PSNR vs FP32 (dB).")
+@click.option("--min-agreement", default=CLASSIFIER_MIN_AGREEMENT, show_default=True, help="Budget: classifier agreement with FP32.")
+@click.option("--max-accuracy-drop", default=CLASSIFIER_MAX_ACCURACY_DROP, show_default=True, help="Budget: classifier accuracy drop (fraction).")
 @click.option("--allow-degraded", is_flag=True, help="Keep artifacts that miss their verification budget.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--profile", "bundle_profile", default="default", show_default=True, type=click.Choice(["default", "realtime"]),
@@ -129,7 +130,7 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
     from echosr_edge.export.models import discover_models
     from echosr_edge.export.profiles import plan_profiles
     from echosr_edge.export.tensorrt_export import TensorRTSettings, unavailable_reason
-    from echosr_edge.export.verify import Budgets
+    from echosr_edge.bundle.budgets import Budgets
 
     signer = _signer(o.pop("sign_key"))
     targets = _comma_list(targets, TARGETS, "--targets")

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from echosr_edge import __version__
+from echosr_edge.bundle.budgets import Budgets
 from echosr_edge.bundle.integrity import file_pin
 from echosr_edge.bundle.manifest import SCHEMA_VERSION, Artifact, Manifest, ModelEntry, TensorSpec
 from echosr_edge.calibration.methods import check_method
@@ -30,7 +31,7 @@ from echosr_edge.export.models import ExportModel, discover_models
 from echosr_edge.export.onnx_export import DEFAULT_OPSET, export_onnx, simplify_onnx
 from echosr_edge.export.targets import PRECISIONS, SUFFIX, TARGETS, BuildContext, Built, Unavailable, build
 from echosr_edge.export.tensorrt_export import TensorRTSettings
-from echosr_edge.export.verify import Budgets, run_artifact, summary, verify
+from echosr_edge.export.verify import run_artifact, summary, verify
 
 log = logging.getLogger(__name__)
 
@@ -376,13 +377,8 @@ def _row_dict(row: ExportRow) -> dict:
 
 
 def _notes(config: ExportConfig, calibration: CalibrationSet | None, rows: list[ExportRow], left_out: list[dict]) -> dict:
-    b = config.budgets
     notes = {
-        "budgets": {
-            "sr_min_psnr_vs_fp32_db": b.sr_min_psnr_db,
-            "classifier_min_agreement": b.classifier_min_agreement,
-            "classifier_max_accuracy_drop": b.classifier_max_accuracy_drop,
-        },
+        "budgets": config.budgets.to_notes(),
         "export": {"opset": config.opset, "batch": config.batch or "dynamic", "dynamic_hw": config.dynamic,
                    "simplified": config.simplify, "float_layers": config.float_layers, "allow_degraded": config.allow_degraded},
         "table": [_row_dict(r) for r in rows],

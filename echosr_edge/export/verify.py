@@ -9,25 +9,12 @@ A result names every budget it misses in ``failures``; ``passed`` is True only w
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bundle.budgets import CLASSIFIER_MAX_ACCURACY_DROP, CLASSIFIER_MIN_AGREEMENT, SR_MIN_PSNR_DB, Budgets
 from echosr_edge.metrics import mean_psnr, ssim
-
-SR_MIN_PSNR_DB = 40.0
-CLASSIFIER_MIN_AGREEMENT = 0.99
-CLASSIFIER_MAX_ACCURACY_DROP = 0.01
-
-
-@dataclass(frozen=True)
-class Budgets:
-    """What an artifact must reach to ship without ``--allow-degraded``."""
-
-    sr_min_psnr_db: float = SR_MIN_PSNR_DB
-    classifier_min_agreement: float = CLASSIFIER_MIN_AGREEMENT
-    classifier_max_accuracy_drop: float = CLASSIFIER_MAX_ACCURACY_DROP
 
 
 def run_artifact(path: Path, format: str, inputs: np.ndarray, precision: str = "fp32") -> tuple[np.ndarray, float]:
