@@ -31,7 +31,7 @@ from echosr_edge.export.models import ExportModel, discover_models
 from echosr_edge.export.onnx_export import DEFAULT_OPSET, export_onnx, simplify_onnx
 from echosr_edge.export.targets import PRECISIONS, SUFFIX, TARGETS, BuildContext, Built, Unavailable, build
 from echosr_edge.export.tensorrt_export import TensorRTSettings
-from echosr_edge.export.verify import run_artifact, summary, verify
+from echosr_edge.export.verify import run_verification, summary, verify
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,8 @@ def _build_and_verify(
         log.debug("building %s %s %s failed", name, target, precision, exc_info=True)
         text = _first_line(exc)
         return ExportRow(name, target, precision, f"failed: {text}", 0.0, "-", float("nan")), None, None, f"build failed: {text}"
-    outputs, ms = run_artifact(built.file, target, held_out.inputs, precision)
+    outputs, ms, setup = run_verification(built.file, target, held_out.inputs)
+    built = replace(built, build={**built.build, "verified_with": setup})
     check = verify(ctx.model.role, held_out.reference, outputs, config.budgets, hr=held_out.hr, labels=held_out.labels)
     check.update(frames=len(held_out.inputs), ms_per_frame=ms)
     if held_out.enhanced:

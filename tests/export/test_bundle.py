@@ -28,6 +28,15 @@ def test_classifiers_are_verified_on_the_frames_the_sr_model_enhanced_too(bundle
     assert "enhanced_frames" not in Manifest.load(bundle_dir).sr_model().artifacts[0].verification
 
 
+def test_every_artifact_records_the_runtime_options_it_was_verified_with(bundle_dir):
+    from echosr_edge.devices.profiles import PROFILES
+
+    for entry in Manifest.load(bundle_dir).models:
+        for art in entry.artifacts:
+            assert art.build["verified_with"] == {
+                "device_profile": "cpu", "options": PROFILES["cpu"].options_for("onnx"), "runner": "runtime adapter"}
+
+
 def test_manifest_records_labels_scale_and_preprocessing(bundle_dir):
     manifest = Manifest.load(bundle_dir)
     sr, view = manifest.model("sr"), manifest.model("view")
