@@ -92,7 +92,7 @@ def simplify_onnx(path: Path) -> Path:
     proto = onnx.load(str(path))
     simplified, ok = onnxsim.simplify(proto)
     if not ok:
-        raise ValueError(f"{path}: onnxsim could not validate the simplified model")
+        raise ConfigError(f"{path}: onnxsim could not validate the simplified model; export without --simplify")
     del simplified.metadata_props[:]
     set_metadata(simplified, {p.key: p.value for p in proto.metadata_props})
     onnx.save(simplified, str(path))
