@@ -122,6 +122,7 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
     budget is left out (and reported) unless --allow-degraded. With --profile realtime the bundle
     gets a second profile (student SR + fast classifiers) beside the default (SRResNet).
     """
+    from echosr_edge.bundle.budgets import Budgets
     from echosr_edge.calibration.sets import from_frames, from_stack
     from echosr_edge.data.camus import read_camus
     from echosr_edge.data.splits import split_patients
@@ -130,7 +131,6 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
     from echosr_edge.export.models import discover_models
     from echosr_edge.export.profiles import plan_profiles
     from echosr_edge.export.tensorrt_export import TensorRTSettings, unavailable_reason
-    from echosr_edge.bundle.budgets import Budgets
 
     signer = _signer(o.pop("sign_key"))
     targets = _comma_list(targets, TARGETS, "--targets")
