@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from echosr_edge.errors import BundleError
+
 SR_MIN_PSNR_DB = 40.0
 CLASSIFIER_MIN_AGREEMENT = 0.99
 CLASSIFIER_MAX_ACCURACY_DROP = 0.01
@@ -43,4 +45,11 @@ class Budgets:
         """The budgets a manifest's ``notes`` record; the defaults for any it leaves out."""
         record = notes.get("budgets", {}) if isinstance(notes, dict) else {}
         record = record if isinstance(record, dict) else {}
-        return cls(**{name: float(record[key]) for name, key in _NOTE_KEYS.items() if key in record})
+        values = {}
+        for name, key in _NOTE_KEYS.items():
+            if key in record:
+                try:
+                    values[name] = float(record[key])
+                except (TypeError, ValueError):
+                    raise BundleError(f"the manifest's notes.budgets.{key} is not a number: {record[key]!r}") from None
+        return cls(**values)
