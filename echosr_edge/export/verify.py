@@ -4,6 +4,8 @@ SR artifacts: PSNR and SSIM of their clipped output against the FP32 model's out
 against the HR frame (next to FP32's own, so the cost of quantisation shows in the study's
 metric). Classifiers: top-1 agreement with FP32, and the accuracy delta on the labels.
 A result names every budget it misses in ``failures``; ``passed`` is True only when it misses none.
+Artifacts run through the runtime's own engine adapters with the options their device profile
+uses, so the result is what a device will reproduce; the budgets live in ``bundle.budgets``.
 """
 
 from __future__ import annotations
