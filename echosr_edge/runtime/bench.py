@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from echosr_edge.bundle.manifest import Manifest
+from echosr_edge.bundle.vocabulary import PRECISIONS
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import BundleError, ConfigError
 from echosr_edge.metrics import mean_psnr, ssim
@@ -139,7 +140,7 @@ def bundle_targets(
     bundle_dir: Path,
     manifest: Manifest,
     devices: list[DeviceProfile],
-    precisions: tuple[str, ...] = ("fp32", "fp16", "int8"),
+    precisions: tuple[str, ...] = PRECISIONS,
     profile: str = "default",
 ) -> list[BenchTarget]:
     """A target for each (format, precision) that ``devices`` run and every bench model of ``profile`` has."""
@@ -260,7 +261,7 @@ def bench_bundle(
     labels: dict[str, list[str]] | None = None,
     runs: int = 20,
     warmup: int = 3,
-    precisions: tuple[str, ...] = ("fp32", "fp16", "int8"),
+    precisions: tuple[str, ...] = PRECISIONS,
     on_row: Callable[[BenchRow], None] | None = None,
     devices: list[DeviceProfile] | None = None,
     torch_target: BenchTarget | None = None,
