@@ -18,7 +18,8 @@ class EchoSRError(Exception):
 
 
 class ConfigError(EchoSRError, ValueError):
-    """A setting the user chose (an option's value, a name, a training or export setting) that is not valid.
+    """A setting or input the user chose that cannot be used: an unknown name, a value out of range,
+    settings that do not go together, a data folder with nothing in it to work on.
 
     Also a ValueError: these replaced ValueErrors, and library callers that catch ValueError keep working.
     """
