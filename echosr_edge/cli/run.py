@@ -39,17 +39,21 @@ def _say(message: str) -> None:
               help="Serve the live view to a browser at [HOST:]PORT (default 127.0.0.1:8765; needs the 'web' extra).")
 @click.option("--no-auth", is_flag=True, help="With --serve on a non-loopback address: no access token (not recommended).")
 @trust_option
+@click.option("--no-build", is_flag=True, help="jetson/cuda: refuse to start when TensorRT engines must be built first (names the command).")
+@click.option("--engine-cache", type=click.Path(file_okay=False, path_type=Path), help="TensorRT engine cache (default: $ECHOSR_ENGINE_CACHE or ~/.cache/echosr-edge/engines).")
 @click.option("--give-up-after", type=click.FloatRange(min=1), help="Stop when a live source has no frames for this many seconds (default: keep retrying).")
 def command(
     bundle: Path, source: str | None, camera: int | None, device: str, precision: str | None, enhance: str,
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
     strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
     no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
+    no_build: bool = False, engine_cache: Path | None = None,
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
     from dataclasses import replace
 
     from echosr_edge.bundle.integrity import open_bundle
+    from echosr_edge.cli._engines import prepare_engines
     from echosr_edge.devices.detect import require_device
     from echosr_edge.runtime.checks import check_engines, enforce
     from echosr_edge.runtime.display import display_available
@@ -77,6 +81,9 @@ def command(
     if threads:
         profile = replace(profile, threads=threads)
 
+    if engine_cache and "tensorrt" in profile.formats:
+        profile = profile.with_options("tensorrt", engine_cache=engine_cache)
+    prepare_engines(bundle, manifest.for_profile(model_profile), profile, precision, no_build)
     pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, None if no_crop else SectorCropper(), model_profile)
     chosen = ", ".join(f"{name} {a.format}/{a.precision}" for name, a in pipeline.artifacts.items())
     _say(f"device {profile.name}, profile {model_profile}: {chosen}; enhance {pipeline.enhance}")
