@@ -60,10 +60,11 @@ mkdir -p "$OUT/ckpt"
 timeout 150 "$PY" -m echosr_edge train sr "$OUT/data" --out "$OUT/ckpt/sr.pt" --schedule paper --epochs "$SR_EPOCHS" --device cuda --amp >"$OUT/train-sr.log" 2>&1 || fail "train sr (see $OUT/train-sr.log)"
 timeout 120 "$PY" -m echosr_edge train srgan "$OUT/data" --out "$OUT/ckpt/srgan.pt" --schedule paper --epochs "$GAN_EPOCHS" --device cuda --amp "${VGG[@]}" >"$OUT/train-srgan.log" 2>&1 || fail "train srgan (see $OUT/train-srgan.log)"
 timeout 120 "$PY" -m echosr_edge train classifier "$OUT/data" --task view --out "$OUT/ckpt/view.pt" --schedule paper --epochs "$CLF_EPOCHS" --device cuda --amp >"$OUT/train-view.log" 2>&1 || fail "train classifier (see $OUT/train-view.log)"
-"$PY" - "$OUT/ckpt" <<'EOF'
+"$PY" - "$OUT/ckpt" "$PATIENTS" <<'EOF'
 import json, statistics, sys
 from pathlib import Path
 paper = {"sr": 4000, "srgan": 8000, "view": 10}
+camus = 500 / int(sys.argv[2])  # CAMUS has 500 patients; epoch time taken as proportional to frames
 for name, epochs in paper.items():
     path = Path(sys.argv[1]) / f"{name}.metrics.jsonl"
     if not path.is_file():
@@ -72,7 +73,8 @@ for name, epochs in paper.items():
     secs = [r["seconds"] for r in rows]
     steady = statistics.median(secs[1:]) if len(secs) > 1 else secs[0]  # epoch 1 includes CUDA warm-up
     print(f"  {name}: epochs {[round(s, 2) for s in secs]} s; steady {steady:.2f} s/epoch → paper schedule "
-          f"({epochs} epochs) ≈ {steady * epochs / 3600:.2f} h on this data set")
+          f"({epochs} epochs) ≈ {steady * epochs / 3600:.2f} h on these {sys.argv[2]} patients, "
+          f"≈ {steady * epochs * camus / 3600:.1f} h on CAMUS's 500")
 EOF
 grep -h "frames\|content loss" "$OUT"/train-*.log | head -6
 

@@ -239,7 +239,11 @@ def deserializes(trt, path: Path, dla_core: int | None = None) -> bool:
     runtime = trt.Runtime(trt.Logger(trt.Logger.ERROR))
     if dla_core is not None:
         runtime.DLA_core = int(dla_core)
-    return runtime.deserialize_cuda_engine(Path(path).read_bytes()) is not None
+    try:
+        return runtime.deserialize_cuda_engine(Path(path).read_bytes()) is not None
+    except (RuntimeError, TypeError, OSError) as exc:  # some versions raise instead of returning None
+        log.info("TensorRT refused %s: %s", path, exc)
+        return False
 
 
 def settings_for(device: DeviceProfile, precision: str | None, cache_dir: Path | None = None) -> BuildSettings:
