@@ -111,6 +111,42 @@ def test_engines_build_without_tensorrt_says_what_is_missing_in_one_line(bundle_
     assert "'tensorrt' package" in done.stderr
 
 
+def on_an_orin_without_engines(monkeypatch):
+    """Detection and TensorRT's version as an Orin with JetPack 6.1 reports them (the cache is empty;
+    nothing here builds or loads an engine)."""
+    from echosr_edge.devices import detect
+    from echosr_edge.runtime import engine_build
+    from tests.devices.test_detect import JETSON
+
+    monkeypatch.setattr(detect, "MachineFacts", lambda: JETSON)
+    monkeypatch.setattr(engine_build, "tensorrt_here", lambda: (tensorrt_10_here(), ORIN))
+
+
+def test_no_build_refuses_naming_the_models_and_the_command_that_builds_them(monkeypatch, bundle_dir, tmp_path):
+    from echosr_edge.runtime.engine_build import EnginesMissing, ensure_engines
+
+    on_an_orin_without_engines(monkeypatch)
+    with pytest.raises(EnginesMissing) as caught:
+        ensure_engines(bundle_dir, Manifest.load(bundle_dir), BuildSettings(cache_dir=tmp_path), allow_build=False,
+                       build_command="echosr-edge engines build --bundle B --device jetson --precision fp16")
+    message = str(caught.value)
+    assert all(name in message for name in Manifest.load(bundle_dir).model_names)
+    assert "Orin (nvgpu), TensorRT 10.3.0" in message and message.endswith("--device jetson --precision fp16")
+
+
+def test_run_with_no_build_stops_before_the_first_frame_in_one_line(monkeypatch, bundle_dir, camus_root, tmp_path):
+    from click.testing import CliRunner
+
+    from echosr_edge.cli import main
+
+    on_an_orin_without_engines(monkeypatch)
+    result = CliRunner().invoke(main, ["run", "--bundle", str(bundle_dir), "--device", "jetson", "--no-build", "--headless",
+                                       "--engine-cache", str(tmp_path), "--source", str(camus_root / "patient0001")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"echosr-edge engines build --bundle {bundle_dir} --device jetson --precision fp16" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- where TensorRT and a GPU exist -------------------------------------------------------------
 
 
