@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from echosr_edge.errors import EchoSRError
 
 
 def _say(message: str) -> None:
@@ -34,27 +33,21 @@ def describe_start(missing, last_build: dict | None) -> str:
             f"{missing[0].precision}); {last}")
 
 
+def engine_policy(no_build: bool, cache: Path | None = None):
+    """The EnginePolicy of a command: build with a line per step, or refuse with --no-build."""
+    from echosr_edge.runtime.engine_build import EnginePolicy
+
+    return EnginePolicy(
+        allow_build=not no_build, cache_dir=cache,
+        on_start=lambda missing, last: _say(describe_start(missing, last)),
+        on_progress=lambda event: _say(describe_event(event)),
+    )
+
+
 def prepare_engines(bundle: Path, manifest, profile, precision: str | None, no_build: bool, cache: Path | None = None) -> None:
     """Build the engines ``profile`` will load from the cache when some are missing (or refuse, with --no-build)."""
-    from echosr_edge.devices.profiles import ON_DEVICE
-    from echosr_edge.runtime.engine_build import ensure_engines, settings_for
+    from echosr_edge.runtime.engine_build import prepare_device_engines
 
-    if "tensorrt" not in profile.formats or not profile.builds_engines:
-        return
-    on_device = []
-    for entry in manifest.models:
-        try:
-            on_device.append(profile.choose_artifact(entry, precision).build.get(ON_DEVICE, False))
-        except EchoSRError:  # load_pipeline reports an unrunnable model in its own words
-            on_device.append(False)
-    if not any(on_device):
-        return
-    settings = settings_for(profile, precision, cache)
-    command = f"echosr-edge engines build --bundle {bundle} --device {profile.name} --precision {settings.precision}"
-    if settings.dla_core is not None:
-        command += f" --dla {settings.dla_core}"
-    report = ensure_engines(bundle, manifest, settings, allow_build=not no_build, build_command=command,
-                            on_start=lambda missing, last: _say(describe_start(missing, last)),
-                            on_progress=lambda event: _say(describe_event(event)))
+    report = prepare_device_engines(bundle, manifest, profile, precision, engine_policy(no_build, cache))
     if report is not None:
         _say(f"built and cached {len(report.built)} engine(s) in {report.seconds:.1f} s")

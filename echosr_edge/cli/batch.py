@@ -116,15 +116,13 @@ def command(
         trust=trust,
         profile=model_profile,
     )
-    if device in ("jetson", "cuda"):  # engines are built (or refused) before the first file, in this process
-        from echosr_edge.bundle.integrity import open_bundle
+    if device in ("jetson", "cuda"):  # engines are built (or refused) once, here, before the workers open them
         from echosr_edge.cli._engines import prepare_engines
-        from echosr_edge.cli._trust import trust_store
-        from echosr_edge.devices.detect import require_device
+        from echosr_edge.runtime.session import open_verified, resolve_device
 
-        profile = require_device(device)
-        manifest = open_bundle(bundle, trust=trust_store(trust)).for_profile(model_profile)
-        prepare_engines(bundle, manifest, profile, precision, no_build)
+        profile = resolve_device(device)
+        manifest, _ = open_verified(bundle, trust)
+        prepare_engines(bundle, manifest.for_profile(model_profile), profile, precision, no_build)
     bar = None if quiet else ProgressBar()
     started = time.perf_counter()
     try:

@@ -315,3 +315,42 @@ def open_cached_engine(bundle_dir: Path, entry: ModelEntry, artifact: Artifact, 
             f"echosr-edge engines build --bundle {bundle_dir} --device {device.name} --precision {artifact.precision}"
         )
     return TensorRTEngine(path, threads=device.threads, dla_core=settings.dla_core)
+
+
+@dataclass(frozen=True)
+class EnginePolicy:
+    """What opening a bundle on jetson/cuda does about missing engines: build them (saying so through
+    the callbacks) or refuse; ``cache_dir`` overrides the engine cache."""
+
+    allow_build: bool = True
+    cache_dir: Path | None = None
+    on_start: Callable[[list[EnginePlan], dict | None], None] | None = None
+    on_progress: Callable[[BuildEvent], None] | None = None
+
+
+def prepare_device_engines(
+    bundle_dir: Path, manifest: Manifest, device: DeviceProfile, precision: str | None, policy: EnginePolicy = EnginePolicy()
+) -> BuildReport | None:
+    """Build (or, without ``policy.allow_build``, refuse) the engines ``device`` would load from the cache.
+
+    Nothing happens when ``device`` runs no TensorRT or the bundle carries its own engines.
+    """
+    from echosr_edge.devices.profiles import ON_DEVICE
+
+    if "tensorrt" not in device.formats or not device.builds_engines:
+        return None
+    planned = []
+    for entry in manifest.models:
+        try:
+            planned.append(bool(device.choose_artifact(entry, precision).build.get(ON_DEVICE)))
+        except EchoSRError:  # load_pipeline reports an unrunnable model in its own words
+            planned.append(False)
+    if not any(planned):
+        return None
+    settings = settings_for(device, precision, policy.cache_dir)
+    command = f"echosr-edge engines build --bundle {bundle_dir} --device {device.name} --precision {settings.precision}"
+    if settings.dla_core is not None:
+        command += f" --dla {settings.dla_core}"
+    if settings.cache_dir is not None:
+        command += f" --cache {settings.cache_dir}"
+    return ensure_engines(bundle_dir, manifest, settings, policy.allow_build, command, policy.on_start, policy.on_progress)
