@@ -147,6 +147,26 @@ def test_run_with_no_build_stops_before_the_first_frame_in_one_line(monkeypatch,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_build_is_announced_before_it_starts_with_the_last_builds_time(bundle_dir, tmp_path):
+    from echosr_edge.cli._engines import describe_event, describe_start
+    from echosr_edge.runtime.engine_build import BuildEvent
+
+    plans = plan_engines(bundle_dir, Manifest.load(bundle_dir), BuildSettings(cache_dir=tmp_path), tensorrt_10_here(), ORIN)
+    line = describe_start(plans, {"seconds": 612.0})
+    assert line.startswith(f"building {len(plans)} TensorRT engine(s) for this device before starting")
+    assert "the last build here took 10.2 min" in line
+    assert "no earlier build on record" in describe_start(plans, None)
+    event = BuildEvent("sr", 1, 3, "cached", 95.24, "sr (tensorrt/fp16): psnr_vs_fp32_db 52.1 dB (budget 40 dB) ok")
+    assert describe_event(event) == "  [1/3] sr: cached after 95.2 s (sr (tensorrt/fp16): psnr_vs_fp32_db 52.1 dB (budget 40 dB) ok)"
+
+
+def test_bench_on_jetson_times_the_engines_the_device_builds(bundle_dir):
+    from echosr_edge.runtime.bench import bundle_targets
+
+    targets = bundle_targets(bundle_dir, Manifest.load(bundle_dir), [get_profile("jetson")])
+    assert [(t.format, t.precision) for t in targets] == [("tensorrt", "fp32"), ("tensorrt", "fp16")]  # no symmetric INT8 ONNX
+
+
 # --- where TensorRT and a GPU exist -------------------------------------------------------------
 
 
