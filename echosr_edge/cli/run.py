@@ -39,14 +39,18 @@ def _say(message: str) -> None:
               help="Serve the live view to a browser at [HOST:]PORT (default 127.0.0.1:8765; needs the 'web' extra).")
 @click.option("--no-auth", is_flag=True, help="With --serve on a non-loopback address: no access token (not recommended).")
 @trust_option
+@click.option("--no-build", is_flag=True, help="jetson/cuda: refuse to start when TensorRT engines must be built first (names the command).")
+@click.option("--engine-cache", type=click.Path(file_okay=False, path_type=Path), help="TensorRT engine cache (default: $ECHOSR_ENGINE_CACHE or ~/.cache/echosr-edge/engines).")
 @click.option("--give-up-after", type=click.FloatRange(min=1), help="Stop when a live source has no frames for this many seconds (default: keep retrying).")
 def command(
     bundle: Path, source: str | None, camera: int | None, device: str, precision: str | None, enhance: str,
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
     strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
     no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
+    no_build: bool = False, engine_cache: Path | None = None,
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
+    from echosr_edge.cli._engines import engine_policy
     from echosr_edge.runtime.display import display_available
     from echosr_edge.runtime.live import ReconnectPolicy
     from echosr_edge.runtime.run import run_source
@@ -59,9 +63,10 @@ def command(
     # Cheap checks first: a wrong device or a missing file is reported before models load.
     policy = ReconnectPolicy(give_up_after_s=give_up_after)
     frames = open_source(camera if camera is not None else source, realtime=realtime, policy=policy)
+    engines = engine_policy(no_build, engine_cache)  # jetson/cuda: build missing TensorRT engines first, saying so
     session = open_session(
         bundle, device, precision=precision, bundle_profile=model_profile, trust=trust,
-        threads=threads, enhance=enhance, crop=not no_crop, dla=dla, strict=strict,
+        threads=threads, enhance=enhance, crop=not no_crop, dla=dla, strict=strict, engines=engines,
     )
     pipeline = session.pipeline
     _say(session.describe())

@@ -22,7 +22,7 @@ import numpy as np
 
 from echosr_edge.bundle.manifest import Manifest
 from echosr_edge.bundle.vocabulary import PRECISIONS
-from echosr_edge.devices.profiles import DeviceProfile
+from echosr_edge.devices.profiles import DeviceProfile, planned_engine
 from echosr_edge.errors import BundleError, ConfigError
 from echosr_edge.metrics import mean_psnr, ssim
 from echosr_edge.runtime.pipeline import Pipeline, load_pipeline
@@ -150,20 +150,30 @@ def bundle_targets(
     for device in devices:
         for fmt in device.formats:
             for precision in precisions:
-                if (fmt, precision) in seen or not all(m.artifact(fmt, precision) for m in models):
+                arts = [_artifact_for(device, m, fmt, precision) for m in models]
+                if (fmt, precision) in seen or not all(arts):
                     continue
                 seen.add((fmt, precision))
                 profile = device.with_formats((fmt,))
-                size = sum(
-                    m.artifact(fmt, precision).size + sum(int(c["size"]) for c in m.artifact(fmt, precision).companions)
-                    for m in models
-                )
+                size = sum(a.size + sum(int(c["size"]) for c in a.companions) for a in arts)
 
                 def build(profile=profile, precision=precision) -> Pipeline:
                     return load_pipeline(bundle_dir, profile, precision=precision, enhance="always", manifest=manifest)
 
                 targets.append(BenchTarget(fmt, precision, build, size, device.name))
     return targets
+
+
+def _artifact_for(device: DeviceProfile, entry, fmt: str, precision: str):
+    """The bundle's artifact, or for TensorRT on a device that builds its engines, the planned engine
+    (its size is the ONNX's; the engine itself comes from the engine cache)."""
+    art = entry.artifact(fmt, precision)
+    if art is None and fmt == "tensorrt" and device.builds_engines:
+        try:
+            return planned_engine(entry, precision)
+        except BundleError:
+            return None
+    return art
 
 
 def _run_target(target: BenchTarget, frames: np.ndarray, runs: int, warmup: int) -> tuple[BenchRow, list]:

@@ -13,7 +13,7 @@ import numpy as np
 from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.bundle.manifest import Artifact, Manifest, ModelEntry
 from echosr_edge.data.preprocess import bicubic_down, resize_unit, to_grey
-from echosr_edge.devices.profiles import DeviceProfile
+from echosr_edge.devices.profiles import ON_DEVICE, DeviceProfile
 from echosr_edge.errors import BundleError
 from echosr_edge.runtime.engine import Engine, open_artifact, run_single
 from echosr_edge.runtime.sector import SectorBox, SectorCropper
@@ -197,7 +197,13 @@ def load_pipeline(
             notes.append(f"{entry.name}: {skipped.format}/{skipped.precision} missed its export budget ({why}), "
                          f"so {art.format}/{art.precision} runs (--precision {skipped.precision} forces it)")
         log.info("%s: %s/%s (%s)", entry.name, art.format, art.precision, art.file)
-        artifacts[entry.name], engines[entry.name] = art, open_artifact(bundle_dir, art, device)
+        if art.build.get(ON_DEVICE):  # an engine this device built from the bundle's ONNX (engine cache)
+            from echosr_edge.runtime.engine_build import open_cached_engine
+
+            engine = open_cached_engine(bundle_dir, entry, art, device)
+        else:
+            engine = open_artifact(bundle_dir, art, device)
+        artifacts[entry.name], engines[entry.name] = art, engine
         return engines[entry.name]
 
     sr_entry = manifest.sr_model()

@@ -125,6 +125,7 @@ def open_session(
     startup_check: bool = True,
     strict: bool = False,
     manifest: Manifest | None = None,
+    engines=None,
 ) -> Session:
     """Open ``bundle`` for running on ``device``: verify, choose artifacts, open engines, check them.
 
@@ -132,6 +133,9 @@ def open_session(
     ``manifest``: a manifest the caller already verified with this function's ``open_verified``
     (batch workers get the parent's), so files are not hashed twice.
     ``strict`` refuses a start-up check outside the bundle's budgets (VerificationFailed).
+    ``engines``: an ``engine_build.EnginePolicy``: on jetson/cuda, build the TensorRT engines
+    missing from the device's cache before the pipeline opens (or refuse); without it a missing
+    engine stops the opening with the command that builds it.
     """
     if enhance not in ENHANCE_MODES:
         raise EchoSRError(f"enhance must be one of {', '.join(ENHANCE_MODES)}, not {enhance!r}")
@@ -144,6 +148,12 @@ def open_session(
         manifest = open_bundle(bundle, trust=store)
     profile_manifest = manifest.for_profile(bundle_profile)  # an unknown profile is refused before any engine loads
     profile = resolve_device(device, profile_manifest, precision, threads, dla, openvino_hint)
+    if engines is not None and "tensorrt" in profile.formats:
+        from echosr_edge.runtime.engine_build import prepare_device_engines
+
+        if engines.cache_dir is not None:
+            profile = profile.with_options("tensorrt", engine_cache=engines.cache_dir)
+        prepare_device_engines(bundle, profile_manifest, profile, precision, engines)
     pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, SectorCropper() if crop else None, bundle_profile)
     session = Session(bundle, manifest, bundle_profile, profile, pipeline, store, notes=list(pipeline.notes))
     if startup_check:
