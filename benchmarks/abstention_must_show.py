@@ -39,13 +39,13 @@ sys.path.insert(0, str(ROOT))
 def _pipeline(bundle: Path, device: str, precision: str):
     from echosr_edge.devices.detect import detect_devices
     from echosr_edge.devices.profiles import get_profile
-    from echosr_edge.runtime.pipeline import load_pipeline
+    from echosr_edge.runtime.session import open_session
 
     runnable = {s.name: s for s in detect_devices() if s.available}
     if device not in runnable:
         return None
     profile = get_profile(device).with_formats(runnable[device].formats)
-    return load_pipeline(bundle, profile, precision=precision, enhance="always")
+    return open_session(bundle, profile, precision=precision, enhance="always", crop=False, startup_check=False).pipeline
 
 
 def _measure(pipeline, frames: list[np.ndarray]) -> dict:

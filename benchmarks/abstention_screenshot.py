@@ -37,8 +37,8 @@ def main() -> None:
 
     from echosr_edge.data.outliers import render_outlier
     from echosr_edge.devices.profiles import get_profile
-    from echosr_edge.runtime.pipeline import load_pipeline
     from echosr_edge.runtime.run import result_record
+    from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.web import LiveHub, serve
 
     from selenium import webdriver
@@ -49,7 +49,7 @@ def main() -> None:
     driver_path = shutil.which("chromedriver")
     if not (chromium and driver_path):
         sys.exit("needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
-    pipeline = load_pipeline(args.bundle, get_profile("cpu"), enhance="always")
+    pipeline = open_session(args.bundle, get_profile("cpu"), enhance="always", crop=False, startup_check=False).pipeline
     hr = pipeline.hr_size
     frame = render_outlier(args.kind, np.random.default_rng(args.seed), size=(hr, hr))
     hub = LiveHub(snapshot_dir=Path(tempfile.mkdtemp()), enhance_mode="always", enhance_modes=("always", "never"))
