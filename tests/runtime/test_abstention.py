@@ -5,6 +5,8 @@ Fake engines stand in for the models so each refusal has a known cause: the 'car
 calls dark frames 'other' (score +5 above a threshold of 0), the view model is 4CH at 80 %.
 """
 
+import csv
+
 import numpy as np
 import pytest
 
@@ -133,8 +135,11 @@ def test_batch_outputs_count_and_list_abstentions_per_file(tmp_path):
     assert totals.abstained == 3 and totals.abstain_reasons == {"not a cardiac view": 3}
     report = paths.report_html.read_text()
     assert "Abstentions (3 of 5 frames)" in report and "scans/eye.nii.gz" in report
-    frames_csv = paths.frames_csv.read_text().splitlines()
-    assert "accepted" in frames_csv[0].split(",") and frames_csv[-1].count("False") == 1
+    with open(paths.frames_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["file"], r["accepted"], r["abstain_reason"]) for r in rows] == [
+        ("scans/heart.nii.gz", "True", ""), ("scans/heart.nii.gz", "True", ""),
+        *[("scans/eye.nii.gz", "False", "not a cardiac view")] * 3]
     files_csv = paths.results_csv.read_text()
     assert "not a cardiac view: 3" in files_csv and "no answer" in files_csv
 
