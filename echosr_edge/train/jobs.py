@@ -206,7 +206,7 @@ def cardiac_job(
 
     Outlier exposure: the training patients' frames against as many synthetic non-cardiac frames
     of the training kinds (data/outliers.py; the held-out kinds are never drawn). The threshold
-    accepting 99 % of the held-out patients' frames is stored in the checkpoint's ``ood``.
+    accepting 99 % of the held-out patients' frames (at least 0) is stored in the checkpoint's ``ood``.
     """
     from echosr_edge.data.outliers import TRAINING_KINDS, outlier_frames
 

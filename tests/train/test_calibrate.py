@@ -66,3 +66,8 @@ def test_the_ood_threshold_accepts_the_target_share_of_cardiac_frames_and_says_w
     record = ood_threshold_record(cardiac, 0.99, outliers)
     assert (cardiac <= record["threshold"]).mean() >= 0.99
     assert record["in_distribution_accepted"] >= 0.99 and record["outliers_refused"] == 1.0
+
+
+def test_the_ood_threshold_never_refuses_a_frame_the_gate_calls_cardiac():
+    cardiac = np.random.default_rng(3).normal(-8, 1, 200)  # every held-out heart far on the cardiac side
+    assert ood_threshold_record(cardiac, 0.99)["threshold"] == 0.0
