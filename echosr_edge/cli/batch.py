@@ -62,7 +62,7 @@ class ProgressBar:
 @click.argument("input_dir", metavar="IN", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("out", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
-@click.option("--device", default="cpu", show_default=True, help="Device profile.")
+@click.option("--device", default="auto", show_default=True, help="Device profile ('auto': the fastest this machine runs; it says why).")
 @click.option("--precision", type=click.Choice(["fp32", "int8"]), help="Artifact precision (default: the device's best).")
 @click.option("--enhance", default="always", show_default=True, type=click.Choice(["always", "never"]))
 @click.option("--profile", "model_profile", default="default", show_default=True, help="Bundle profile (default, realtime).")
@@ -117,7 +117,7 @@ def command(
     bar = None if quiet else ProgressBar()
     started = time.perf_counter()
     try:
-        result = run_batch(input_dir, out, config, on_progress=bar)
+        result = run_batch(input_dir, out, config, on_progress=bar, on_device=lambda d: click.echo(f"device {d}", err=True))
     finally:
         if bar:
             bar.close()

@@ -50,7 +50,7 @@ def command(
     from dataclasses import replace
 
     from echosr_edge.bundle.integrity import open_bundle
-    from echosr_edge.devices.detect import require_device
+    from echosr_edge.devices.detect import choose_device, require_device
     from echosr_edge.runtime.checks import check_engines, enforce
     from echosr_edge.runtime.display import display_available
     from echosr_edge.runtime.live import ReconnectPolicy
@@ -69,7 +69,10 @@ def command(
     profile = require_device(device) if device != "auto" else None
     manifest = open_bundle(bundle, trust=trust_store(trust))
     manifest.for_profile(model_profile)  # an unknown profile is refused before any engine loads
-    profile = profile or require_device("auto", manifest.for_profile(model_profile), precision)
+    if profile is None:
+        choice = choose_device("auto", manifest.for_profile(model_profile), precision)
+        profile = choice.profile
+        _say(f"device {profile.name}: {choice.reason}")
     if dla is not None:
         if "tensorrt" not in profile.formats:
             raise click.BadParameter(f"--dla needs a TensorRT device (jetson or cuda), not {profile.name!r}", param_hint="--dla")

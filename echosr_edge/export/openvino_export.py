@@ -153,7 +153,9 @@ def run_ir(xml_path: Path, inputs: np.ndarray, precision: str = "fp32", threads:
     config = dict(RUN_CONFIG.get(precision, {}))
     if threads:
         config["INFERENCE_NUM_THREADS"] = str(threads)
-    compiled = ov.Core().compile_model(str(xml_path), "CPU", config)
+    from echosr_edge.runtime.engines.openvino import shared_core
+
+    compiled = shared_core().compile_model(str(xml_path), "CPU", config)
     request = compiled.create_infer_request()
     request.infer({0: inputs[:1]})  # warm-up
     outs, times = [], []
