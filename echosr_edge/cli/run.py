@@ -31,6 +31,7 @@ def _say(message: str) -> None:
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
 @click.option("--realtime", is_flag=True, help="Play files at their frame rate, dropping frames the pipeline cannot keep up with.")
 @click.option("--strict", is_flag=True, help="Refuse to run when the start-up check is outside the bundle's budgets.")
+@click.option("--recheck", is_flag=True, help="Run the start-up check even if it passed on this machine with the same engines before.")
 @click.option("--dla", type=click.IntRange(min=0), help="Run TensorRT engines on this DLA core (Jetson).")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads per engine (default: all cores).")
 @click.option("--no-crop", is_flag=True, help="Do not crop frames to the ultrasound sector.")
@@ -45,13 +46,14 @@ def command(
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
     strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
     no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
+    recheck: bool = False,
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
     from dataclasses import replace
 
     from echosr_edge.bundle.integrity import open_bundle
     from echosr_edge.devices.detect import choose_device, require_device
-    from echosr_edge.runtime.checks import check_engines, enforce
+    from echosr_edge.runtime.checks import cached_check, enforce
     from echosr_edge.runtime.display import display_available
     from echosr_edge.runtime.live import ReconnectPolicy
     from echosr_edge.runtime.pipeline import load_pipeline
@@ -85,7 +87,7 @@ def command(
     _say(f"device {profile.name}, profile {model_profile}: {chosen}; enhance {pipeline.enhance}")
     for note in pipeline.notes:
         _say(note)
-    check = check_engines(bundle, manifest, pipeline)
+    check, cached = cached_check(bundle, manifest, pipeline, profile, recheck)
     problems = enforce(check, strict)
     for line in problems:
         _say(f"warning: start-up check: {line}")
@@ -94,6 +96,7 @@ def command(
         _say(
             f"start-up check: {len(check.checks)} models match their FP32 references on {check.frames} frames"
             + (f" ({ties} FP32 near-tie decision(s) not counted)" if ties else "")
+            + ("; passed on this machine with these engines before (cached; --recheck runs it again)" if cached else "")
         )
     for line in check.skipped:
         _say(f"start-up check skipped: {line}")

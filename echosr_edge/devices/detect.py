@@ -93,10 +93,11 @@ class MachineFacts:
     def openvino_devices(self) -> tuple[str, ...]:
         if not self.openvino:
             return ()
-        import openvino
+        # The runtime's shared Core: creating one loads the plugins, and the engines reuse it.
+        from echosr_edge.runtime.engines.openvino import shared_core
 
         try:
-            return tuple(openvino.Core().available_devices)
+            return tuple(shared_core().available_devices)
         except Exception:  # a plugin that fails to load: no devices
             return ()
 

@@ -11,16 +11,12 @@ is never used; an unwritable folder only costs the cache.
 from __future__ import annotations
 
 import functools
-import logging
-import os
 from pathlib import Path
 
 import numpy as np
 
 from echosr_edge.bundle.manifest import TensorSpec
 from echosr_edge.errors import BundleError, import_optional
-
-log = logging.getLogger(__name__)
 
 _PRECISIONS = {"f32": "f32", "fp32": "f32", "bf16": "bf16", "f16": "f16", "fp16": "f16"}
 
@@ -86,23 +82,11 @@ def shared_core():
     return ov.Core()
 
 
-def user_cache_root() -> Path:
-    """``$ECHOSR_CACHE_DIR``, else ``$XDG_CACHE_HOME/echosr-edge``, else ``~/.cache/echosr-edge``."""
-    if os.environ.get("ECHOSR_CACHE_DIR"):
-        return Path(os.environ["ECHOSR_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "echosr-edge"
-
-
 def cache_dir() -> Path | None:
-    """The compiled-model cache folder, created on first use; None when it cannot be written."""
-    folder = user_cache_root() / "openvino"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        log.info("no OpenVINO model cache (%s): every start compiles", exc)
-        return None
-    return folder if os.access(folder, os.W_OK) else None
+    """The compiled-model cache folder (``runtime.user_cache``); None when it cannot be written."""
+    from echosr_edge.runtime.user_cache import cache_folder
+
+    return cache_folder("openvino")
 
 
 def _fix_batch(ov, model, batch: int) -> None:
