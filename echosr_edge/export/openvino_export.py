@@ -149,12 +149,11 @@ def _fed_by_fake_quantize(node, depth: int = 4) -> bool:
 
 def run_ir(xml_path: Path, inputs: np.ndarray, precision: str = "fp32", threads: int | None = None) -> tuple[np.ndarray, float]:
     """Run an IR on the CPU over N×1×H×W inputs one frame at a time; (outputs, median ms/frame)."""
-    ov = import_optional("openvino", "openvino")
+    from echosr_edge.runtime.engines.openvino import shared_core  # raises MissingExtra without openvino
+
     config = dict(RUN_CONFIG.get(precision, {}))
     if threads:
         config["INFERENCE_NUM_THREADS"] = str(threads)
-    from echosr_edge.runtime.engines.openvino import shared_core
-
     compiled = shared_core().compile_model(str(xml_path), "CPU", config)
     request = compiled.create_infer_request()
     request.infer({0: inputs[:1]})  # warm-up
