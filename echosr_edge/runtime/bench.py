@@ -206,23 +206,13 @@ def _run_target(target: BenchTarget, frames: np.ndarray, runs: int, warmup: int)
     row.stages = {k: StageStats.of(v) for k, v in timings.items() if k in STAGES}
     row.latencies_ms = [round(v, 3) for v in timings["total"]]
     row.fps = 1000.0 / row.stages["total"].mean
-    _limits(row, target, pipeline, timings, runs)
+    from echosr_edge.runtime.roofline import target_limits
+
+    row.ceiling, row.limits = target_limits(target.format, target.precision, target.profile, pipeline, timings,
+                                            target.macs, max(5, runs // 2))
     outputs = [pipeline.process(f) for f in frames]
     del pipeline
     return row, outputs
-
-
-def _limits(row: BenchRow, target: BenchTarget, pipeline: Pipeline, timings: dict[str, list[float]], runs: int) -> None:
-    """Each stage against its engine alone and the backend's measured ceiling (runtime/roofline.py)."""
-    from echosr_edge.runtime.roofline import measure_ceiling, stage_limits
-
-    ceiling = None
-    if target.profile is not None:
-        profile = target.profile
-        ceiling = measure_ceiling(target.format, target.precision, profile.threads, profile.options_for(target.format))
-        row.ceiling = asdict(ceiling)
-    p50 = {k: float(np.median(v)) for k, v in timings.items()}
-    row.limits = [asdict(s) for s in stage_limits(pipeline, p50, target.macs, ceiling, runs=max(5, runs // 2))]
 
 
 def _fidelity(row: BenchRow, outputs: list, reference: list | None, hr: np.ndarray, labels: dict | None) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +128,21 @@ def measure_ceiling(format: str, precision: str, threads: int | None, options: d
         return Ceiling(None, workload, f"not measured: {exc}")
     note = "FP32 ceiling (no FP16 ceiling model)" if precision == "fp16" else ""
     return Ceiling(best, workload, note)
+
+
+def target_limits(format: str, precision: str, profile, pipeline, timings: dict[str, list[float]], macs: dict,
+                  runs: int) -> tuple[dict | None, list[dict]]:
+    """A bench target's ceiling (None without a device profile) and its stages against it, as dicts.
+
+    ``timings``: stage key → the pipeline's per-frame milliseconds; ``profile``: the target's
+    DeviceProfile (its threads and adapter options measure the ceiling).
+    """
+    ceiling = None
+    if profile is not None:
+        ceiling = measure_ceiling(format, precision, profile.threads, profile.options_for(format))
+    p50 = {k: float(np.median(v)) for k, v in timings.items()}
+    limits = [asdict(s) for s in stage_limits(pipeline, p50, macs, ceiling, runs=runs)]
+    return (asdict(ceiling) if ceiling else None), limits
 
 
 def _to_openvino_ir(onnx_path: Path) -> Path:
