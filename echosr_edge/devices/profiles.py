@@ -9,12 +9,11 @@ device builds from the ONNX into its engine cache (``runtime.engine_build``).
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field, replace
 
 from echosr_edge.bundle.manifest import Artifact, ModelEntry
-from echosr_edge.errors import BundleError, EchoSRError
+from echosr_edge.errors import BundleError, ConfigError, EchoSRError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -182,8 +181,7 @@ DEVICE_NAMES: tuple[str, ...] = (*PROFILES, "auto")
 def get_profile(name: str) -> DeviceProfile:
     """The profile called ``name`` (threads default to the core count); an unknown name lists the known ones."""
     if name not in PROFILES:
-        close = difflib.get_close_matches(name, DEVICE_NAMES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise EchoSRError(f"unknown device {name!r}; known: {', '.join(DEVICE_NAMES)}.{hint}")
+        hint = did_you_mean(name, DEVICE_NAMES)
+        raise ConfigError(f"unknown device {name!r}; known: {', '.join(DEVICE_NAMES)}.{hint}")
     profile = PROFILES[name]
     return profile if profile.threads else replace(profile, threads=os.cpu_count())

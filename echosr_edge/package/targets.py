@@ -6,11 +6,10 @@ a profile says how to run on a device; a target says what to copy onto it.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
-from echosr_edge.errors import EchoSRError
+from echosr_edge.errors import ConfigError, EchoSRError, did_you_mean
 
 # Ubuntu 22.04 (JetPack 6 and a current Intel mini-PC) ships glibc 2.35 and Python 3.10.
 DEFAULT_GLIBC = (2, 35)
@@ -96,9 +95,8 @@ TARGETS: dict[str, Target] = {
 def get_target(name: str) -> Target:
     """The target called ``name``; an unknown name lists the known ones."""
     if name not in TARGETS:
-        close = difflib.get_close_matches(name, TARGETS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise EchoSRError(f"unknown packaging target {name!r}; known: {', '.join(TARGETS)}.{hint}")
+        hint = did_you_mean(name, TARGETS)
+        raise ConfigError(f"unknown packaging target {name!r}; known: {', '.join(TARGETS)}.{hint}")
     return TARGETS[name]
 
 

@@ -23,8 +23,8 @@ import numpy as np
 from echosr_edge.bundle.manifest import Manifest
 from echosr_edge.bundle.vocabulary import PRECISIONS
 from echosr_edge.devices.profiles import DeviceProfile, planned_engine
-from echosr_edge.errors import BundleError
-from echosr_edge.metrics import mean_psnr
+from echosr_edge.errors import BundleError, ConfigError
+from echosr_edge.metrics import mean_psnr, ssim
 from echosr_edge.runtime.pipeline import Pipeline, load_pipeline
 
 STAGES = ("preprocess", "sr", "classify", "total")
@@ -227,12 +227,7 @@ def _fidelity(row: BenchRow, outputs: list, reference: list | None, hr: np.ndarr
         return
     ref_enhanced = np.stack([o.enhanced for o in reference])
     row.sr_psnr_vs_fp32 = mean_psnr(ref_enhanced, enhanced)
-    try:
-        from echosr_edge.metrics import ssim
-
-        row.sr_ssim_vs_fp32 = float(np.mean([ssim(r, e) for r, e in zip(ref_enhanced, enhanced)]))
-    except ImportError:
-        row.sr_ssim_vs_fp32 = None  # scikit-image is in the 'train' extra; PSNR alone then
+    row.sr_ssim_vs_fp32 = float(np.mean([ssim(r, e) for r, e in zip(ref_enhanced, enhanced)]))
     for task in tasks:
         row.agreement_vs_fp32[task] = float(np.mean([a.labels[task] == b.labels[task] for a, b in zip(reference, outputs)]))
         if labels and task in labels:
@@ -253,10 +248,10 @@ def bench_targets(
 ) -> BenchReport:
     """Bench every target on ``frames`` (N×H×W uint8 at the bundle's HR size), side by side."""
     if len(frames) == 0:
-        raise ValueError("no frames to bench on")
+        raise ConfigError("no frames to bench on")
     all_targets = ([torch_target] if torch_target else []) + list(targets)
     if not all_targets:
-        raise ValueError("nothing to bench: no backend of this machine runs any precision of the bundle")
+        raise BundleError("nothing to bench: no backend of this machine runs any precision of the bundle")
     hr = np.stack([f.astype(np.float32) / 255.0 for f in frames])
     rows: list[BenchRow] = []
     reference_outputs, reference_label = None, "none"
@@ -281,7 +276,7 @@ def load_frames(bundle_dir: Path, manifest: Manifest) -> tuple[np.ndarray, dict 
     """The bundle's verification frames (N×H×W uint8 at the HR size) and their labels."""
     ver = manifest.verification_frames
     if not ver:
-        raise ValueError("the bundle has no verification frames; bench with --data ROOT")
+        raise BundleError("the bundle has no verification frames; bench with --data ROOT")
     return np.load(Path(bundle_dir) / ver["file"], allow_pickle=False), ver.get("labels")
 
 

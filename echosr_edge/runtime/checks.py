@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bundle.budgets import Budgets
 from echosr_edge.bundle.manifest import Manifest
 from echosr_edge.data.preprocess import bicubic_down, resize_unit
 from echosr_edge.devices.profiles import DeviceProfile
@@ -30,8 +31,6 @@ from echosr_edge.metrics import mean_psnr
 from echosr_edge.runtime.engine import Engine, run_single
 from echosr_edge.runtime.pipeline import Pipeline, softmax
 
-DEFAULT_SR_MIN_PSNR_DB = 40.0
-DEFAULT_CLASSIFIER_MIN_AGREEMENT = 0.99
 TIE_MARGIN = 0.02  # in probability
 
 
@@ -79,14 +78,6 @@ class VerificationFailed(EchoSRError):
     """The engines disagree with the FP32 references beyond the bundle's budgets (with --strict)."""
 
 
-def _budgets(manifest: Manifest) -> tuple[float, float]:
-    budgets = manifest.notes.get("budgets", {}) if isinstance(manifest.notes, dict) else {}
-    return (
-        float(budgets.get("sr_min_psnr_vs_fp32_db", DEFAULT_SR_MIN_PSNR_DB)),
-        float(budgets.get("classifier_min_agreement", DEFAULT_CLASSIFIER_MIN_AGREEMENT)),
-    )
-
-
 def check_engines(bundle_dir: Path, manifest: Manifest, pipeline: Pipeline) -> StartupCheck:
     """Run the verification frames through ``pipeline``'s engines and compare with the FP32 references.
 
@@ -127,7 +118,8 @@ def check_model(
     if len(reference) != len(frames):
         return f"{name}: {len(reference)} reference outputs for {len(frames)} frames"
     hr = [f.astype(np.float32) / 255.0 for f in frames]
-    sr_budget, clf_budget = _budgets(manifest)
+    budgets = Budgets.from_notes(manifest.notes)
+    sr_budget, clf_budget = budgets.sr_min_psnr_db, budgets.classifier_min_agreement
     if entry.role == "sr":
         scale = int(entry.scale or default_scale)
         outputs = np.concatenate([run_single(engine, bicubic_down(x, scale)[None, None]) for x in hr])
