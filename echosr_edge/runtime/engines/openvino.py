@@ -22,7 +22,7 @@ _PRECISIONS = {"f32": "f32", "fp32": "f32", "bf16": "bf16", "f16": "f16", "fp16"
 
 
 class OpenVINOEngine:
-    """An OpenVINO IR model compiled with ``ov.Core().compile_model``.
+    """An OpenVINO IR model compiled by the process's shared ``ov.Core`` (``shared_core``).
 
     ``batch`` fixes a dynamic batch axis before compiling (the runtime feeds one frame at a time,
     and the CPU plugin runs a static shape without per-call shape inference); None keeps the IR's
