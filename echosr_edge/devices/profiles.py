@@ -147,7 +147,7 @@ PROFILES: dict[str, DeviceProfile] = {
         "intel-cpu",
         ("openvino",),
         ("int8", "fp16", "fp32"),
-        "x86 CPU through OpenVINO (tuned for Intel)",
+        "x86 CPU (Intel or AMD) through OpenVINO",
         # f32 inference keeps FP32 artifacts at FP32 on CPUs that would otherwise pick bf16.
         engine_options={
             "openvino": {"device": "CPU", "performance_hint": "LATENCY", "inference_precision": "f32"}

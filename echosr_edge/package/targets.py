@@ -65,6 +65,18 @@ TARGETS: dict[str, Target] = {
         ),
         extras=("openvino",),
     ),
+    "arm64-cpu": Target(
+        name="arm64-cpu",
+        description="an ARM64 Linux board (Raspberry Pi 5, Orange Pi 5 / RK3588), ONNX Runtime on its CPU, OpenVINO as the fallback",
+        arch="aarch64",
+        # ONNX Runtime first on ARM (devices/choice.py); OpenVINO's aarch64 wheel runs the same IR.
+        shipped=(
+            Shipped("onnx", ("int8", "fp32"), "cpu"),
+            Shipped("openvino", ("int8", "fp32"), "intel-cpu"),
+        ),
+        extras=("openvino",),
+        python="3.11",  # Raspberry Pi OS 12 (Bookworm), glibc 2.36; Ubuntu 22.04 boards: --python 3.10
+    ),
     "jetson": Target(
         name="jetson",
         description="an NVIDIA Jetson (JetPack 6, Ubuntu 22.04), TensorRT from JetPack",

@@ -58,6 +58,8 @@ class BenchTarget:
     build: Callable[[], Pipeline]
     model_bytes: int
     device: str = ""
+    profile: DeviceProfile | None = None  # its engine options and threads, for the ceiling (None: no ceiling)
+    macs: dict = field(default_factory=dict)  # the manifest's notes["macs"]: model name → {"total": ...}
 
     @property
     def label(self) -> str:
@@ -87,6 +89,16 @@ class BenchRow:
     selective_accuracy: dict[str, float] = field(default_factory=dict)
     speedup_vs_torch: float | None = None
     latencies_ms: list[float] = field(default_factory=list)
+    ceiling: dict | None = None  # runtime.roofline.Ceiling as a dict
+    limits: list[dict] = field(default_factory=list)  # runtime.roofline.StageLimit per stage, as dicts
+
+    @property
+    def worst_over_alone(self) -> tuple[str, float] | None:
+        """The stage slowed most by running inside the pipeline, and by how much."""
+        if not self.limits:
+            return None
+        worst = max(self.limits, key=lambda s: s["pipeline_over_alone"])
+        return worst["stage"], worst["pipeline_over_alone"]
 
 
 @dataclass
@@ -164,7 +176,7 @@ def bundle_targets(
                 def build(profile=profile, precision=precision) -> Pipeline:
                     return load_pipeline(bundle_dir, profile, precision=precision, enhance="always", manifest=manifest)
 
-                targets.append(BenchTarget(fmt, precision, build, size, device.name))
+                targets.append(BenchTarget(fmt, precision, build, size, device.name, profile, manifest.notes.get("macs", {})))
     return targets
 
 
@@ -198,6 +210,10 @@ def _run_target(target: BenchTarget, frames: np.ndarray, runs: int, warmup: int)
     row.stages = {k: StageStats.of(v) for k, v in timings.items() if k in STAGES}
     row.latencies_ms = [round(v, 3) for v in timings["total"]]
     row.fps = 1000.0 / row.stages["total"].mean
+    from echosr_edge.runtime.roofline import target_limits
+
+    row.ceiling, row.limits = target_limits(target.format, target.precision, target.profile, pipeline, timings,
+                                            target.macs, max(5, runs // 2))
     outputs = [pipeline.process(f) for f in frames]
     del pipeline
     return row, outputs
@@ -316,18 +332,22 @@ def _fmt(value: float | None, spec: str, empty: str = "—") -> str:
 def report_table(report: BenchReport) -> list[list[str]]:
     """Header + one row per target: the Ultralytics-style summary."""
     header = ["format", "precision", "status", "size MB", "SR PSNR vs FP32 dB", "agreement vs FP32",
-              "accuracy", "coverage", "selective accuracy", "p50 ms", "p95 ms", "fps", "speed-up vs PyTorch"]
+              "accuracy", "coverage", "selective accuracy", "p50 ms", "p95 ms", "fps", "speed-up vs PyTorch", "worst stage vs alone", "% of ceiling"]
     rows = [header]
     for r in report.rows:
         agree = ", ".join(f"{k} {v:.1%}" for k, v in r.agreement_vs_fp32.items()) or ("reference" if r.stages else "—")
         acc = ", ".join(f"{k} {v:.1%}" for k, v in r.accuracy.items()) or "—"
         selective = ", ".join(f"{k} {v:.1%}" for k, v in r.selective_accuracy.items()) or "—"
         total = r.stages.get("total")
+        worst = r.worst_over_alone
+        ceiling = ", ".join(f"{s['stage'].removeprefix('classify_')} {s['pct_of_ceiling']:.0f}%"
+                            for s in r.limits if s["pct_of_ceiling"] is not None) or "—"
         rows.append([
             r.format, r.precision, r.status, f"{r.model_bytes / 1e6:.2f}", _fmt(r.sr_psnr_vs_fp32, ".2f"), agree, acc,
             _fmt(r.coverage, ".1%"), selective,
             _fmt(total.p50 if total else None, ".2f"), _fmt(total.p95 if total else None, ".2f"),
             _fmt(r.fps if total else None, ".1f"), _fmt(r.speedup_vs_torch, ".2f", "—") + ("×" if r.speedup_vs_torch else ""),
+            f"{worst[1]:.2f}× {worst[0].removeprefix('classify_')}" if worst else "—", ceiling,
         ])
     return rows
 
@@ -366,6 +386,9 @@ def report_markdown(report: BenchReport) -> str:
     for r in report.rows:
         delta = ", ".join(f"{k} {v * 100:+.1f} pts" for k, v in r.accuracy_delta.items()) or "—"
         lines.append(f"| {r.format} {r.precision} | {r.rss_mb:.0f} | {_fmt(r.sr_psnr_vs_hr, '.2f')} | {_fmt(r.sr_ssim_vs_fp32, '.4f')} | {delta} |")
+    from echosr_edge.runtime.roofline import limits_markdown
+
+    lines += limits_markdown(report.rows)
     return "\n".join(lines) + "\n"
 
 

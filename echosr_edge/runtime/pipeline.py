@@ -170,8 +170,8 @@ class Pipeline:
             probabilities[clf.name] = {lab: float(p) for lab, p in zip(clf.labels, probs)}
         return labels, probabilities, timings
 
-    def process(self, frame: np.ndarray) -> FrameResult:
-        """Run the whole chain on one frame."""
+    def front(self, frame: np.ndarray) -> "Enhanced":
+        """The first half of ``process``: pre-process, quality gate and SR (overlapped runs do it a frame ahead)."""
         t0 = time.perf_counter()
         hr, box = self.preprocess(frame)
         t1 = time.perf_counter()
@@ -189,22 +189,29 @@ class Pipeline:
         applied = self.enhance == "always" or (self.enhance == "auto" and quality != GOOD_QUALITY)
         image = self.enhance_hr(hr) if applied else hr
         t3 = time.perf_counter()
-        labels, probabilities, clf_ms = self.classify(image)
-        t4 = time.perf_counter()
         timings = {"preprocess": (t1 - t0) * 1000.0}
         if self.quality is not None:
             timings["quality"] = (t2 - t1) * 1000.0 - ood_ms
         if self.cardiac is not None:
             timings["ood"] = ood_ms
         timings["sr"] = (t3 - t2) * 1000.0
+        return Enhanced(image, applied, timings, (t3 - t0) * 1000.0, quality, quality_probs, box, ood_score)
+
+    def back(self, front: "Enhanced") -> FrameResult:
+        """The second half of ``process``: the classifiers on the enhanced frame."""
+        t3 = time.perf_counter()
+        labels, probabilities, clf_ms = self.classify(front.image)
+        t4 = time.perf_counter()
+        timings = dict(front.timings_ms)
         timings.update(clf_ms)
         timings["classify"] = (t4 - t3) * 1000.0
-        timings["total"] = (t4 - t0) * 1000.0
-        reason = self.abstain_reason(ood_score, probabilities) if self.abstain else None
+        timings["total"] = front.ms + (t4 - t3) * 1000.0
+        reason = self.abstain_reason(front.ood_score, probabilities) if self.abstain else None
         if reason:
             labels = {task: None for task in labels}
-        return FrameResult(labels, probabilities, timings, applied, image, quality, quality_probs, box,
-                           accepted=reason is None, abstain_reason=reason, ood_score=ood_score)
+        return FrameResult(labels, probabilities, timings, front.applied, front.image, front.quality,
+                           front.quality_probabilities, front.crop,
+                           accepted=reason is None, abstain_reason=reason, ood_score=front.ood_score)
 
     def abstain_reason(self, ood_score: float | None, probabilities: dict[str, dict[str, float]]) -> str | None:
         """Why a frame gets no answer: not a cardiac view (the OOD gate), low confidence, or None (answer)."""
@@ -214,6 +221,24 @@ class Pipeline:
             if clf.min_confidence is not None and max(probabilities[clf.name].values()) < clf.min_confidence:
                 return LOW_CONFIDENCE
         return None
+
+    def process(self, frame: np.ndarray) -> FrameResult:
+        """Run the whole chain on one frame."""
+        return self.back(self.front(frame))
+
+
+@dataclass(frozen=True)
+class Enhanced:
+    """A frame after ``Pipeline.front``: the image the classifiers will see and the front's timings."""
+
+    image: np.ndarray = field(repr=False)
+    applied: bool
+    timings_ms: dict[str, float]
+    ms: float
+    quality: str | None = None
+    quality_probabilities: dict[str, float] | None = None
+    crop: SectorBox | None = None
+    ood_score: float | None = None  # the cardiac gate's score of the pre-processed frame
 
 
 def load_pipeline(

@@ -66,3 +66,19 @@ def test_bench_reports_fp32_and_int8_with_fidelity_against_fp32(tmp_path, bundle
     json_path, md_path = write_report(report, tmp_path)
     assert json.loads(json_path.read_text())["rows"][1]["precision"] == "int8"
     assert "| onnx | int8 |" in report_markdown(report)
+
+
+def test_bench_sets_each_stage_against_its_engine_alone_and_a_measured_ceiling(tmp_path, bundle_dir):
+    from echosr_edge.runtime.bench import format_table
+
+    report = bench_bundle(bundle_dir, get_profile("cpu"), runs=3, warmup=1, precisions=("int8",))
+    row = report.rows[0]
+    assert row.ceiling["gmacs"] > 0 and "INT8 (QDQ)" in row.ceiling["workload"]
+    stages = {s["stage"]: s for s in row.limits}
+    assert set(stages) == {"sr", "classify_view"}
+    assert all(s["alone_p50_ms"] > 0 and s["pipeline_over_alone"] > 0 for s in stages.values())
+    assert stages["sr"]["gmacs"] > 0 and stages["sr"]["pct_of_ceiling"] > 0  # the manifest's MACs over the stage's p50
+    json_path, md_path = write_report(report, tmp_path)
+    assert json.loads(json_path.read_text())["rows"][0]["limits"][0]["stage"] == "sr"
+    assert "## Stages against the machine's limit" in md_path.read_text()
+    assert "% of ceiling" in format_table(report).splitlines()[0]
