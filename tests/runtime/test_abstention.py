@@ -157,3 +157,13 @@ def test_bench_reports_coverage_and_selective_accuracy_beside_plain_accuracy():
     header = report_table(type("R", (), {"rows": [row]})())[0]
     assert header.index("coverage") == header.index("accuracy") + 1
 
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_run_and_batch_offer_abstain_on_by_default(command):
+    from click.testing import CliRunner
+
+    from echosr_edge.cli import main
+
+    text = CliRunner().invoke(main, [command, "--help"]).output
+    assert "--abstain [on|off]" in text and "default: on" in text.split("--abstain", 1)[1][:300]
