@@ -20,7 +20,7 @@ from echosr_edge.data.records import QUALITIES
 from echosr_edge.data.simulator.formation import PSF, Acquisition
 
 CONTROLS = ("positive", "negative")
-LABEL_NOISE = 0.06  # std of the rater's noise on the score, against tier widths of ~0.1-0.2
+LABEL_NOISE = 0.1  # std of the rater's noise on the score (scores spread over ~0.2-0.95)
 POSITIVE_PSF = {"good": (1.0, 1.0), "medium": (2.0, 1.6), "poor": (3.2, 2.4)}  # (lateral, axial) factors
 NEGATIVE_DISPLAY = {"good": (1.0, 0.0), "medium": (0.7, 0.12), "poor": (0.5, 0.22)}  # (contrast, haze)
 
@@ -31,19 +31,26 @@ def _gain_error(rng: np.random.Generator) -> dict:
 
 def draw_acquisition(rng: np.random.Generator, base: PSF = PSF()) -> tuple[Acquisition, float]:
     """The causes of one view's quality and their hidden score (1 ideal … 0 worst)."""
-    z = float(rng.random())  # latent difficulty of this patient's acoustic window
+    window = float(rng.random())  # latent difficulty of this patient's acoustic window
+
+    def severity() -> float:  # each cause follows the window only in part, as in real scans
+        return 0.5 * window + 0.5 * float(rng.random())
+
+    z = severity()
     shadows = tuple(
         (float(rng.uniform(-0.55, 0.55)), float(rng.uniform(0.05, 0.12)), float(rng.uniform(6.0, 10.0 + 18.0 * z)))
         for _ in range(min(3, int(rng.poisson(0.3 + 1.8 * z))))
     )
+    z = severity()
     dropout = None
     if rng.random() < 0.15 + 0.6 * z:
         dropout = (float(rng.uniform(0.2, 0.5)), float(rng.uniform(0.08, 0.16)), float(rng.uniform(5.0, 8.0 + 14.0 * z)))
-    clutter = 0.03 + 0.8 * z * float(rng.uniform(0.5, 1.5))
-    reverberation = 0.005 + 0.12 * z * float(rng.uniform(0.5, 1.5))
+    clutter = 0.03 + 0.8 * severity() * float(rng.uniform(0.5, 1.5))
+    reverberation = 0.005 + 0.12 * severity() * float(rng.uniform(0.5, 1.5))
+    z = severity()
     lateral = 1.0 + 0.9 * z * float(rng.uniform(0.6, 1.4))
     axial = 1.0 + 0.25 * z * float(rng.uniform(0.6, 1.4))
-    noise_db = -88.0 + 30.0 * z + float(rng.normal(0.0, 3.0))
+    noise_db = -88.0 + 30.0 * severity() + float(rng.normal(0.0, 3.0))
     acq = Acquisition(
         psf=base.widened(lateral, axial), noise_db=noise_db, clutter=clutter, reverberation=reverberation,
         rib_depth_mm=float(rng.uniform(10.0, 16.0)), shadows=shadows, dropout=dropout, **_gain_error(rng),
