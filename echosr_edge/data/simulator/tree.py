@@ -10,7 +10,6 @@ readers know these names and pass over them.
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -28,7 +27,6 @@ from echosr_edge.data.simulator.quality import CONTROLS, control_acquisition, dr
 from echosr_edge.data.simulator.simulate import DEFAULT_GRID, DEFAULT_SPACING, render_view
 from echosr_edge.data.synth import allocate_qualities, quality_counts, systole_at
 
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
