@@ -134,3 +134,11 @@ def test_controls_need_the_simulator(tmp_path):
     assert result.exit_code == 2 and "--style sim" in result.output
     with pytest.raises(ValueError, match="style='sim'"):
         write_synthetic_camus(tmp_path / "y", patients=1, control="positive")
+
+
+def test_2019_layout_keeps_clean_twins_as_mhd_raw_pairs_and_reads_strictly(tmp_path):
+    root = write_synthetic_camus(tmp_path / "c19", patients=1, seed=2, style="sim", release="2019", workers=1)
+    names = {p.name for p in (root / "patient0001").iterdir()}
+    assert {"patient0001_2CH_ED_clean.mhd", "patient0001_2CH_ED_clean.raw", SIMULATION_FILE} <= names
+    tree = read_camus(root, strict=True, masks=True)
+    assert len(tree.frames) == 4 and not tree.stray
