@@ -15,6 +15,7 @@ from echosr_edge.data.camus_cfg import format_info_cfg
 from echosr_edge.data.layout import RELEASES, Release
 from echosr_edge.data.records import PHASES, VIEWS
 from echosr_edge.data.synth import allocate_qualities, patient_anatomy, render, systole_at
+from echosr_edge.errors import ConfigError
 
 STYLES = ("sim", "simple")
 HELD_OUT_FRACTION = 0.1  # the 2019 testing folder's and each 2023 held-out subgroup's share
@@ -92,13 +93,13 @@ def write_synthetic_camus(
     only) writes a planted control data set.
     """
     if patients < 1:
-        raise ValueError("patients must be at least 1")
+        raise ConfigError("patients must be at least 1")
     if release not in RELEASES:
-        raise ValueError(f"unknown CAMUS release {release!r}; releases: {', '.join(RELEASES)}")
+        raise ConfigError(f"unknown CAMUS release {release!r}; releases: {', '.join(RELEASES)}")
     if style not in STYLES:
-        raise ValueError(f"unknown synthetic style {style!r}; styles: {', '.join(STYLES)}")
+        raise ConfigError(f"unknown synthetic style {style!r}; styles: {', '.join(STYLES)}")
     if control is not None and style != "sim":
-        raise ValueError("planted controls need the simulator (style='sim')")
+        raise ConfigError("planted controls need the simulator (style='sim')")
     layout = RELEASES[release]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

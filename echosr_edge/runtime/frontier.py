@@ -24,10 +24,9 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.bundle.manifest import Manifest, ModelEntry, TensorSpec
 from echosr_edge.devices.profiles import DeviceProfile
-from echosr_edge.errors import BundleError, MissingExtra
+from echosr_edge.errors import BundleError
 from echosr_edge.metrics import psnr
 from echosr_edge.runtime.bench import machine_info
 from echosr_edge.runtime.engine import Engine, open_artifact
@@ -152,13 +151,10 @@ class FrontierReport:
         return asdict(self)
 
 
-def _mean_ssim(refs: list[np.ndarray], outs: list[np.ndarray]) -> float | None:
+def _mean_ssim(refs: list[np.ndarray], outs: list[np.ndarray]) -> float:
     from echosr_edge.metrics import ssim
 
-    try:
-        return float(np.mean([ssim(r, o) for r, o in zip(refs, outs)]))
-    except MissingExtra:
-        return None  # scikit-image is in the 'train' extra; PSNR alone then
+    return float(np.mean([ssim(r, o) for r, o in zip(refs, outs)]))
 
 
 def _macs(manifest: Manifest, name: str, hr_size: int, scale: int) -> tuple[float | None, float | None]:
@@ -226,7 +222,10 @@ def run_frontier(
     from echosr_edge.runtime.frontier_report import findings
 
     bundle_dir = Path(bundle_dir)
-    manifest = manifest or open_bundle(bundle_dir)
+    if manifest is None:
+        from echosr_edge.runtime.session import open_verified
+
+        manifest, _ = open_verified(bundle_dir)
     profile_name = classifier_profile or ("realtime" if "realtime" in manifest.profile_names else "default")
     clf_entries = [m for m in manifest.for_profile(profile_name).classifiers() if m.task != "quality"]
     if not clf_entries:

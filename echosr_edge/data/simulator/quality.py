@@ -18,6 +18,7 @@ import numpy as np
 
 from echosr_edge.data.records import QUALITIES
 from echosr_edge.data.simulator.formation import PSF, Acquisition
+from echosr_edge.errors import ConfigError
 
 CONTROLS = ("positive", "negative")
 LABEL_NOISE = 0.1  # std of the rater's noise on the score (scores spread over ~0.2-0.95)
@@ -90,4 +91,4 @@ def control_acquisition(control: str, tier: str, rng: np.random.Generator, base:
         jitter = float(rng.uniform(0.92, 1.08)) if tier != "good" else 1.0
         acq = Acquisition(contrast=contrast * (2 - jitter) if tier != "good" else 1.0, haze=haze * jitter)
         return acq, float(1.0 - (1.0 - acq.contrast) - acq.haze)
-    raise ValueError(f"unknown control {control!r}; controls: {', '.join(CONTROLS)}")
+    raise ConfigError(f"unknown control {control!r}; controls: {', '.join(CONTROLS)}")

@@ -26,6 +26,7 @@ from echosr_edge.data.simulator.formation import Acquisition
 from echosr_edge.data.simulator.quality import CONTROLS, control_acquisition, draw_acquisition, tiers_from_scores
 from echosr_edge.data.simulator.simulate import DEFAULT_GRID, DEFAULT_SPACING, render_view
 from echosr_edge.data.synth import allocate_qualities, quality_counts, systole_at
+from echosr_edge.errors import ConfigError
 
 
 
@@ -54,7 +55,7 @@ class PatientPlan:
 def plan_patients(patients: int, seed: int, quality_mix: str = "table1", control: str | None = None) -> list[PatientPlan]:
     """Draw every patient's heart, poses and acquisitions, then label the tiers (needs all scores at once)."""
     if control is not None and control not in CONTROLS:
-        raise ValueError(f"unknown control {control!r}; controls: {', '.join(CONTROLS)}")
+        raise ConfigError(f"unknown control {control!r}; controls: {', '.join(CONTROLS)}")
     label_rng = np.random.default_rng([seed, 10_000_019])
     drawn = []
     for index in range(patients):
