@@ -28,6 +28,8 @@ def _say(message: str) -> None:
 @click.option("--headless", is_flag=True, help="No window.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), help="JSON-lines log, one line per frame.")
 @click.option("--record", "record_path", type=click.Path(dir_okay=False, path_type=Path), help="Record original | enhanced to an MP4.")
+@click.option("--segment-seconds", default=5.0, show_default=True, type=click.FloatRange(min=0.5),
+              help="--record writes segments of this length (rec_000.mp4, …): a kill or power cut loses at most one.")
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
 @click.option("--realtime", is_flag=True, help="Play files at their frame rate, dropping frames the pipeline cannot keep up with.")
 @click.option("--strict", is_flag=True, help="Refuse to run when the start-up check is outside the bundle's budgets.")
@@ -45,6 +47,7 @@ def command(
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
     strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
     no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
+    segment_seconds: float = 5.0,
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
     from dataclasses import replace
@@ -57,7 +60,9 @@ def command(
     from echosr_edge.runtime.pipeline import load_pipeline
     from echosr_edge.runtime.run import run_source
     from echosr_edge.runtime.sector import SectorCropper
-    from echosr_edge.runtime.sinks import RecordSink, WindowSink
+    from echosr_edge.runtime.recording import SegmentedRecordSink, segment_list_path
+    from echosr_edge.runtime.signals import StopSignals
+    from echosr_edge.runtime.sinks import WindowSink
     from echosr_edge.runtime.sources import open_source
 
     if (source is None) == (camera is None):
@@ -101,8 +106,11 @@ def command(
             sinks.append(WindowSink())
         else:
             _say("no display (or OpenCV without a GUI): running headless")
+    recorder = None
     if record_path:
-        sinks.append(RecordSink(record_path, fps=frames.fps or 25.0))
+        recorder = SegmentedRecordSink(record_path, fps=frames.fps or 25.0, segment_seconds=segment_seconds)
+        sinks.append(recorder)
+        _say(f"recording: segments of {segment_seconds:g} s beside {record_path}, listed in {segment_list_path(record_path)}")
     server = None
     if serve_at:
         from echosr_edge.runtime.web import LiveHub, parse_address, serve
@@ -122,6 +130,8 @@ def command(
         if server.warning:
             _say(f"warning: {server.warning}")
 
+    # SIGTERM (systemctl stop) and SIGHUP end the run as the source's end would: every sink closes, exit 0.
+    stop = StopSignals().install()
     try:
         summary = run_source(
             pipeline,
@@ -135,13 +145,21 @@ def command(
                 f"dropped {r.dropped}"
             ),
             on_event=lambda e: _say(f"{e.source}: {e.detail}"),
+            should_stop=stop,
         )
     finally:
+        stop.restore()
         if server is not None:
             server.stop()
+    if stop.received:
+        summary.stopped_by = stop.received
+    recording = ""
+    if recorder is not None:
+        names = [p.name for p in recorder.segments] or ["none"]
+        recording = f"; recording: {len(recorder.segments)} segment(s) {names[0]}…{names[-1]} in {record_path.parent}"
     click.echo(
         f"{summary.frames} frames from {frames.description} ({summary.stopped_by}): end-to-end p50 {summary.p50_ms:.1f} ms, "
         f"p95 {summary.p95_ms:.1f} ms, dropped {summary.dropped}"
         + (f"; log: {log_path}" if log_path else "")
-        + (f"; recording: {record_path}" if record_path else "")
+        + recording
     )

@@ -111,6 +111,15 @@ class _Stats:
         return report
 
 
+def forward_sink_events(sinks: list[Sink]) -> None:
+    """Hand the event records a sink raised (``pending_events``: a recording segment opened) to every sink."""
+    for source_sink in sinks:
+        pending = getattr(source_sink, "pending_events", None)
+        for record in pending() if pending else ():
+            for sink in sinks:
+                sink.event(record)
+
+
 def run_source(
     pipeline: Pipeline,
     source: FrameSource,
@@ -172,6 +181,7 @@ def run_source(
             keep = True
             for sink in sinks:
                 keep = sink.frame(record, frame, result) and keep
+            forward_sink_events(sinks)
             if on_frame:
                 on_frame(record)
             if not keep:
