@@ -105,6 +105,16 @@ if [ -f "$PREFIX/echosr-edge.conf" ]; then
 else
     cp "$KIT/echosr-edge.conf" "$PREFIX/echosr-edge.conf"
 fi
+if [ -d "$KIT/trust" ]; then
+    # The device's trust store: launch.sh points the service at it, so only bundles these keys signed run.
+    say "installing the trust store $PREFIX/trust: $(ls "$KIT/trust" | sed 's/\.pub$//' | tr '\n' ' ')"
+    rm -rf "$PREFIX/trust.new"
+    cp -R "$KIT/trust" "$PREFIX/trust.new"
+    chmod 755 "$PREFIX/trust.new"
+    chmod 644 "$PREFIX/trust.new"/*
+    rm -rf "$PREFIX/trust"
+    mv "$PREFIX/trust.new" "$PREFIX/trust"
+fi
 "$PREFIX/venv/bin/echosr-edge" --version
 
 if [ "$SERVICE" = yes ]; then
@@ -134,6 +144,13 @@ DEVICE=${ECHOSR_DEVICE:-@DEVICE@}
 CAMERA=${ECHOSR_CAMERA:-0}
 LOG_DIR=${ECHOSR_LOG_DIR:-${LOGS_DIRECTORY:-$HERE/logs}}
 mkdir -p "$LOG_DIR"
+# The trust store install.sh provisioned: with it, a bundle no key there signed is refused at start.
+if [ -z "${ECHOSR_TRUST_DIR:-}" ] && [ -d "$HERE/trust" ]; then
+    export ECHOSR_TRUST_DIR="$HERE/trust"
+fi
+if [ -n "${ECHOSR_TRUST_DIR:-}" ]; then
+    echo "echosr-edge: trust store $ECHOSR_TRUST_DIR: unsigned or foreign-signed bundles are refused" >&2
+fi
 if [ -n "${ECHOSR_SOURCE:-}" ]; then
     set -- --source "$ECHOSR_SOURCE"
 else
@@ -198,6 +215,8 @@ This folder installs echosr-edge and its models on the device with no network. I
   bundle/              the models for this device (manifest.json and the model files)
   wheels/              echosr-edge and the Python packages it needs, for this CPU and Python
   kit.json             what this kit was built for
+  trust/               (kits built with --sign/--trust) the public keys the device trusts:
+                       install.sh installs them and the service refuses bundles they did not sign
   SHA256SUMS           the checksum of every file above
 
 Models and the files each one uses:

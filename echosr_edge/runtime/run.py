@@ -17,6 +17,7 @@ import numpy as np
 
 from echosr_edge.runtime.live import SourceEvent
 from echosr_edge.runtime.pipeline import FrameResult, Pipeline
+from echosr_edge.runtime.provenance import frame_provenance
 from echosr_edge.runtime.sinks import JsonlSink, Sink
 from echosr_edge.runtime.sources import FrameSource
 
@@ -157,6 +158,7 @@ def run_source(
         if latest and on_stats:
             on_stats(latest)
 
+    block = getattr(pipeline, "provenance", None)  # the full block rides on the first frame line, its id on every one
     iterator = source.frames()
     try:
         for item in iterator:
@@ -176,6 +178,9 @@ def run_source(
             if source.live:
                 record["connection"] = getattr(source, "connection", 0)
             record["fps"] = round(fps, 2) if fps else None
+            record["provenance"] = frame_provenance(block, getattr(pipeline, "enhance", None), result.enhanced_applied)
+            if block and summary.frames == 0:
+                record["provenance_block"] = block
             summary.frames += 1
             summary.totals_ms.append(result.timings_ms["total"])
             keep = True

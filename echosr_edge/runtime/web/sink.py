@@ -17,6 +17,7 @@ class WebSink:
     def __init__(self, hub: LiveHub, pipeline: Pipeline):
         self.hub = hub
         self.pipeline = pipeline
+        hub.provenance = getattr(pipeline, "provenance", None)
         hub.on_enhance_mode(self._set_mode)
 
     def _set_mode(self, mode: str) -> None:
