@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from echosr_edge.cli._live_view import start_live_view, tls_options
 from echosr_edge.cli._trust import trust_option, trust_store
 
 from echosr_edge.devices.profiles import DEVICE_NAMES
@@ -40,6 +41,7 @@ def _say(message: str) -> None:
 @click.option("--serve", "serve_at", is_flag=False, flag_value="127.0.0.1:8765", default=None,
               help="Serve the live view to a browser at [HOST:]PORT (default 127.0.0.1:8765; needs the 'web' extra).")
 @click.option("--no-auth", is_flag=True, help="With --serve on a non-loopback address: no access token (not recommended).")
+@tls_options
 @trust_option
 @click.option("--give-up-after", type=click.FloatRange(min=1), help="Stop when a live source has no frames for this many seconds (default: keep retrying).")
 def command(
@@ -47,7 +49,7 @@ def command(
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
     strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
     no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
-    segment_seconds: float = 5.0,
+    segment_seconds: float = 5.0, tls_cert: Path | None = None, tls_key: Path | None = None, insecure_http: bool = False,
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
     from dataclasses import replace
@@ -113,7 +115,7 @@ def command(
         _say(f"recording: segments of {segment_seconds:g} s beside {record_path}, listed in {segment_list_path(record_path)}")
     server = None
     if serve_at:
-        from echosr_edge.runtime.web import LiveHub, parse_address, serve
+        from echosr_edge.runtime.web import LiveHub, parse_address
         from echosr_edge.runtime.web.sink import WebSink
 
         try:
@@ -125,10 +127,7 @@ def command(
             modes = ("never",)
         hub = LiveHub(snapshot_dir=(log_path.parent if log_path else Path.cwd()), enhance_mode=pipeline.enhance, enhance_modes=modes)
         sinks.append(WebSink(hub, pipeline))
-        server = serve(hub, host, port, no_auth=no_auth)
-        _say(f"live view: {server.url}")
-        if server.warning:
-            _say(f"warning: {server.warning}")
+        server = start_live_view(hub, host, port, no_auth, tls_cert, tls_key, insecure_http, _say)
 
     # SIGTERM (systemctl stop) and SIGHUP end the run as the source's end would: every sink closes, exit 0.
     stop = StopSignals().install()

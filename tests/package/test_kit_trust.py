@@ -85,8 +85,10 @@ def test_installed_kit_refuses_unsigned_and_foreign_bundles_and_runs_the_signed_
                           capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "installing the trust store" in done.stdout and (prefix / "trust" / f"{vendor.key_id}.pub").is_file()
-    run_env = env | {"ECHOSR_SOURCE": str(camus_root / "patient0003"), "ECHOSR_DEVICE": "cpu",
-                     "ECHOSR_ARGS": "--headless --max-frames 2", "ECHOSR_LOG_DIR": str(tmp_path / "logs")}
+    conf = tmp_path / "echosr-edge.conf"  # the settings file launch.sh reads, as a technician would edit it
+    conf.write_text(f'ECHOSR_SOURCE={camus_root / "patient0003"}\nECHOSR_DEVICE=cpu\n'
+                    f'ECHOSR_ARGS="--headless --max-frames 2"\nECHOSR_LOG_DIR={tmp_path / "logs"}\n')
+    run_env = env | {"ECHOSR_CONF": str(conf)}
 
     def launch():
         return subprocess.run(["sh", str(prefix / "launch.sh")], capture_output=True, text=True, env=run_env, cwd=tmp_path)
