@@ -58,6 +58,7 @@ def command(
     from echosr_edge.devices.detect import require_device
     from echosr_edge.runtime.checks import check_engines, enforce
     from echosr_edge.runtime.display import display_available
+    from echosr_edge.runtime.enhanced_view import check_sr_against_bicubic, pane_title
     from echosr_edge.runtime.live import ReconnectPolicy
     from echosr_edge.runtime.pipeline import load_pipeline
     from echosr_edge.runtime.run import run_source
@@ -101,16 +102,23 @@ def command(
         )
     for line in check.skipped:
         _say(f"start-up check skipped: {line}")
+    sr_check = check_sr_against_bicubic(bundle, manifest, pipeline)  # what the second pane may be called
+    if sr_check is not None:
+        _say(f"second pane: {pane_title(sr_check, pipeline.scale)}")
+        if not sr_check.beats_bicubic:
+            _say("warning: SR scores below bicubic against the original: no frame is called enhanced")
 
     sinks = []
     if not headless:
         if display_available():
             sinks.append(WindowSink())
+            sinks[-1].sr_check = sr_check
         else:
             _say("no display (or OpenCV without a GUI): running headless")
     recorder = None
     if record_path:
         recorder = SegmentedRecordSink(record_path, fps=frames.fps or 25.0, segment_seconds=segment_seconds)
+        recorder.sr_check = sr_check
         sinks.append(recorder)
         _say(f"recording: segments of {segment_seconds:g} s beside {record_path}, listed in {segment_list_path(record_path)}")
     server = None
@@ -126,7 +134,7 @@ def command(
         if pipeline.sr is None:
             modes = ("never",)
         hub = LiveHub(snapshot_dir=(log_path.parent if log_path else Path.cwd()), enhance_mode=pipeline.enhance, enhance_modes=modes)
-        sinks.append(WebSink(hub, pipeline))
+        sinks.append(WebSink(hub, pipeline, sr_check))
         server = start_live_view(hub, host, port, no_auth, tls_cert, tls_key, insecure_http, _say)
 
     # SIGTERM (systemctl stop) and SIGHUP end the run as the source's end would: every sink closes, exit 0.

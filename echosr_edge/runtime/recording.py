@@ -64,6 +64,7 @@ class SegmentedRecordSink:
         self._frames = 0
         self._events: list[dict] = []
         self._list = open(segment_list_path(self.path), "w", encoding="utf-8")
+        self.sr_check = None  # enhanced_view.SRCheck, for honest labels (set by the caller)
 
     def _open(self, size: tuple[int, int], frame_index: int) -> None:
         path = segment_path(self.path, len(self.segments))
@@ -86,7 +87,7 @@ class SegmentedRecordSink:
         _fsync(self.segments[-1])
 
     def frame(self, record: dict, original: np.ndarray, result: FrameResult) -> bool:
-        picture = compose_view(original, result, record.get("fps"))
+        picture = compose_view(original, result, record.get("fps"), sr_check=self.sr_check)
         full = self._in_segment >= self.frames_per_segment or self._clock() - self._started >= self.segment_seconds
         if self._writer is not None and full:
             self._finish()
