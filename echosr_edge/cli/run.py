@@ -70,6 +70,8 @@ def command(
 
     if (source is None) == (camera is None):
         raise click.UsageError("give one of --source or --camera")
+    if (tls_cert or tls_key or insecure_http) and not serve_at:
+        raise click.UsageError("--tls-cert, --tls-key and --insecure-http go with --serve")
     # Cheap checks first: a wrong device or a missing file is reported before models load.
     policy = ReconnectPolicy(give_up_after_s=give_up_after)
     frames = open_source(camera if camera is not None else source, realtime=realtime, policy=policy)

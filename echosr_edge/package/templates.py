@@ -177,6 +177,9 @@ ExecStart=__PREFIX__/launch.sh
 Restart=always
 RestartSec=5
 LogsDirectory=echosr-edge
+# /var/lib/echosr-edge: the live view's HTTPS certificate and key ($STATE_DIRECTORY, runtime/web/tls.py).
+StateDirectory=echosr-edge
+StateDirectoryMode=0700
 Environment=PYTHONUNBUFFERED=1
 TimeoutStopSec=10
 

@@ -4,7 +4,7 @@ An MP4 is only playable once its index (the moov atom) is written, at release; a
 killed before that leaves an unreadable file. ``SegmentedRecordSink`` therefore closes a
 segment every ``segment_seconds`` (of video time, or of wall time, whichever comes first):
 ``rec.mp4`` becomes ``rec_000.mp4``, ``rec_001.mp4`` … and a kill loses at most the segment in
-flight. Each finished segment is fsynced. ``rec.segments.txt`` lists the segments in FFmpeg
+flight. Each finished segment is fsynced. ``rec.segments.txt`` lists the finished segments in FFmpeg
 concat format (``ffmpeg -f concat -safe 0 -i rec.segments.txt -c copy rec.mp4`` joins them),
 and each new segment is announced as a ``recording_segment`` event in the run log.
 """
@@ -73,8 +73,6 @@ class SegmentedRecordSink:
             raise EchoSRError(f"cannot write the recording {path} (OpenCV has no mp4v encoder here?)")
         self.segments.append(path)
         self._in_segment, self._started = 0, self._clock()
-        self._list.write(f"file '{path.name}'\n")
-        self._list.flush()
         self._events.append({"event": "recording_segment", "path": str(path), "segment": len(self.segments) - 1,
                              "first_frame": frame_index, "wall_time": round(time.time(), 3)})
         log.info("recording segment %s", path)
@@ -85,6 +83,9 @@ class SegmentedRecordSink:
         self._writer.release()
         self._writer = None
         _fsync(self.segments[-1])
+        self._list.write(f"file '{self.segments[-1].name}'\n")  # listed once playable: the list never names a broken file
+        self._list.flush()
+        os.fsync(self._list.fileno())
 
     def frame(self, record: dict, original: np.ndarray, result: FrameResult) -> bool:
         picture = compose_view(original, result, record.get("fps"), sr_check=self.sr_check)

@@ -41,7 +41,7 @@ def _ffprobe_frames(path: Path) -> int | None:
 
 def test_a_recording_is_written_as_segments_that_together_hold_every_frame(tmp_path, bundle_dir, clip):
     pipeline = load_pipeline(bundle_dir, get_profile("cpu"))
-    rec = SegmentedRecordSink(tmp_path / "rec.mp4", fps=25, segment_seconds=0.4)  # 10 frames a segment
+    rec = SegmentedRecordSink(tmp_path / "rec.mp4", fps=25, segment_seconds=0.4, clock=lambda: 0.0)  # 10 frames a segment
     run_source(pipeline, open_source(clip[0]), log_path=tmp_path / "run.jsonl", sinks=[rec])
     assert rec.segments == [segment_path(tmp_path / "rec.mp4", i) for i in range(4)]
     assert [_frame_count(p) for p in rec.segments] == [10, 10, 10, 2]
@@ -51,10 +51,23 @@ def test_a_recording_is_written_as_segments_that_together_hold_every_frame(tmp_p
 
 def test_the_run_log_says_where_each_segment_is_and_from_which_frame(tmp_path, bundle_dir, clip):
     pipeline = load_pipeline(bundle_dir, get_profile("cpu"))
-    rec = SegmentedRecordSink(tmp_path / "rec.mp4", fps=25, segment_seconds=0.4)
+    rec = SegmentedRecordSink(tmp_path / "rec.mp4", fps=25, segment_seconds=0.4, clock=lambda: 0.0)
     run_source(pipeline, open_source(clip[0]), log_path=tmp_path / "run.jsonl", sinks=[rec])
     events = [r for r in read_log(tmp_path / "run.jsonl") if r.get("event") == "recording_segment"]
     assert [(e["path"], e["first_frame"]) for e in events] == [(str(p), 10 * i) for i, p in enumerate(rec.segments)]
+
+
+def test_a_segment_also_closes_after_its_seconds_of_wall_time(tmp_path, bundle_dir, clip):
+    now = [0.0]
+
+    def clock():  # each frame takes a second of wall time: a slow pipeline on a live source
+        now[0] += 1.0
+        return now[0]
+
+    pipeline = load_pipeline(bundle_dir, get_profile("cpu"))
+    rec = SegmentedRecordSink(tmp_path / "rec.mp4", fps=25, segment_seconds=2.5, clock=clock)
+    run_source(pipeline, open_source(clip[0]), sinks=[rec], max_frames=6)
+    assert [_frame_count(p) for p in rec.segments] == [3, 3]
 
 
 def test_sigterm_and_sighup_become_a_stop_request_and_are_given_back():
