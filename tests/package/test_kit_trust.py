@@ -103,3 +103,18 @@ def test_installed_kit_refuses_unsigned_and_foreign_bundles_and_runs_the_signed_
     foreign = launch()
     assert foreign.returncode == 1 and stranger.key_id in foreign.stderr, foreign.stderr
     print("\n".join(["signed:", signed.stderr, "unsigned:", refused.stderr, "foreign:", foreign.stderr]))
+
+
+def test_verify_refuses_a_kit_whose_trust_store_would_refuse_its_own_bundle(tmp_path, bundle_dir, keys, project_wheel):
+    from echosr_edge.package.kit import write_sums
+    from echosr_edge.package.verify import verify_kit
+
+    kit = tmp_path / "kit"
+    assert _package(bundle_dir, kit, project_wheel, "--sign", keys[0].private_key).exit_code == 0
+    assert verify_kit(kit).ok
+    for pub in (kit / "trust").iterdir():
+        pub.unlink()
+    shutil.copy(keys[2].public_key, kit / "trust" / f"{keys[2].key_id}.pub")  # someone swapped the trusted key
+    write_sums(kit)
+    check = verify_kit(kit)
+    assert not check.ok and any("the device would refuse the kit's bundle" in p for p in check.problems)
