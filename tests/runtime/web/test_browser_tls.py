@@ -51,9 +51,13 @@ def pinned_browser(tls):
     driver.quit()
 
 
-def test_the_page_runs_over_https_on_the_lan_address_and_the_model_pane_can_be_hidden(pinned_browser, live_run, tls):
+def test_over_https_on_the_lan_address_the_model_pane_is_titled_honestly_and_can_be_hidden(pinned_browser, live_run, tls):
+    from echosr_edge.runtime.enhanced_view import SRCheck, pane_title
+
     host, files = tls
     driver = pinned_browser
+    below = SRCheck("student", 4, 16, sr_psnr_db=24.0, bicubic_psnr_db=26.0)  # as WebSink sets it for such a model
+    live_run.hub.pane = {"title": pane_title(below), "sr_check": below.to_dict()}
     with serve(live_run.hub, "0.0.0.0", 0, tls=files) as handle:
         assert handle.url.startswith(f"https://{host}:")
         set_viewport(driver, 1280, 800)
@@ -61,6 +65,10 @@ def test_the_page_runs_over_https_on_the_lan_address_and_the_model_pane_can_be_h
         wait_for(driver, lambda d: shown(d)["frames"] >= 3)
         assert driver.current_url == handle.base_url and shown(driver)["status"] == "live"
         assert driver.execute_script("return location.protocol") == "https:"
+        title = driver.execute_script("return document.getElementById('enhanced-title').textContent")
+        assert title == pane_title(below) and "not an enhancement" in title
+        wait_for(driver, lambda d: shown(d)["enhanced"] == "yes")
+        assert shown(driver)["flag"] == "SR applied (below bicubic)"  # never "enhanced" below bicubic
         driver.find_element("id", "hide-enhanced").click()
         wait_for(driver, lambda d: d.execute_script("return document.getElementById('enhanced-pane').hidden"))
         assert driver.execute_script("return document.getElementById('original').getBoundingClientRect().width") > 600
