@@ -47,9 +47,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from echosr_edge.cli import batch, bench, bundle, data, demo, devices, export, inspect, keys, package, run, train
+    from echosr_edge.cli import batch, bench, bundle, data, demo, devices, engines, export, inspect, keys, package, run, train
 
-    for module in (data, train, export, run, bench, batch, demo, devices, keys, bundle, package, inspect):
+    for module in (data, train, export, engines, run, bench, batch, demo, devices, keys, bundle, package, inspect):
         main.add_command(module.command)
 
 

@@ -65,7 +65,8 @@ class ProgressBar:
 @click.argument("out", metavar="OUT", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
 @click.option("--device", default="cpu", show_default=True, help="Device profile.")
-@click.option("--precision", type=click.Choice(["fp32", "int8"]), help="Artifact precision (default: the device's best).")
+@click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]), help="Artifact precision (default: the device's best).")
+@click.option("--no-build", is_flag=True, help="jetson/cuda: refuse to start when TensorRT engines must be built first (names the command).")
 @click.option("--enhance", default="always", show_default=True, type=click.Choice(["always", "never"]))
 @click.option("--profile", "model_profile", default="default", show_default=True, help="Bundle profile (default, realtime).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes, each with its own engines.")
@@ -96,6 +97,7 @@ def command(
     quiet: bool,
     trust: tuple[Path, ...],
     model_profile: str = "default",
+    no_build: bool = False,
     verify_out: Path | None = None,
 ) -> None:
     """Process every scan under IN (NIfTI, DICOM, PNG/JPEG, mp4/avi) into OUT.
@@ -125,6 +127,13 @@ def command(
         trust=trust,
         profile=model_profile,
     )
+    if device in ("jetson", "cuda"):  # engines are built (or refused) once, here, before the workers open them
+        from echosr_edge.cli._engines import prepare_engines
+        from echosr_edge.runtime.session import open_verified, resolve_device
+
+        profile = resolve_device(device)
+        manifest, _ = open_verified(bundle, trust)
+        prepare_engines(bundle, manifest.for_profile(model_profile), profile, precision, no_build)
     bar = None if quiet else ProgressBar()
     started = time.perf_counter()
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from echosr_edge.cli._trust import trust_option, trust_store
+from echosr_edge.cli._trust import trust_option
 
 
 @click.command("bench")
@@ -31,16 +31,17 @@ from echosr_edge.cli._trust import trust_option, trust_store
               help="Frontier accuracy on the held-out patients' poor frames, or on every poor frame (when no model trained on poor frames).")
 @click.option("--split-seed", default=0, show_default=True, help="Frontier: the patient split seed training used.")
 @click.option("--test-fraction", default=0.2, show_default=True, type=click.FloatRange(0.01, 0.99), help="Frontier: held-out patient fraction.")
+@click.option("--no-build", is_flag=True, help="jetson/cuda: refuse to build missing TensorRT engines (name the command instead).")
 @trust_option
 def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torch_checkpoints, out, model_profile, frontier,
-            frontier_classifiers, poor_frames, split_seed, test_fraction, trust) -> None:
+            frontier_classifiers, poor_frames, split_seed, test_fraction, trust, no_build=False) -> None:
     """Bench BUNDLE: per-stage latency, fps, memory, size and fidelity against FP32 for every target."""
-    from echosr_edge.bundle.integrity import open_bundle
     from echosr_edge.devices.detect import detect_devices
     from echosr_edge.devices.profiles import get_profile
     from echosr_edge.runtime.bench import bench_targets, bundle_targets, format_table, load_frames, write_report
+    from echosr_edge.runtime.session import open_verified, resolve_device
 
-    manifest = open_bundle(bundle, trust=trust_store(trust))
+    manifest, _ = open_verified(bundle, trust)
     statuses = {s.name: s for s in detect_devices()}
     names = [n for n in statuses if statuses[n].available] if "all" in devices else list(devices)
     profiles = []
@@ -51,12 +52,7 @@ def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torc
         if not status.available:
             click.echo(f"skipping device {name}: {status.reason}", err=True)
             continue
-        profile = get_profile(name).with_formats(status.formats)
-        if threads:
-            profile = profile.__class__(**{**profile.__dict__, "threads": threads})
-        if "openvino" in profile.formats:
-            profile = profile.with_options("openvino", performance_hint=hint.upper())
-        profiles.append(profile)
+        profiles.append(resolve_device(get_profile(name).with_formats(status.formats), threads=threads, openvino_hint=hint))
     if frontier:
         from echosr_edge.cli._frontier import run_frontier_command
 
@@ -75,6 +71,10 @@ def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torc
         from echosr_edge.export.torch_engine import find_checkpoints, torch_target
 
         baseline = torch_target(manifest.for_profile(model_profile), find_checkpoints(torch_checkpoints, manifest), threads)
+    from echosr_edge.cli._engines import prepare_engines
+
+    for profile in profiles:  # the default-precision engines this device builds from the ONNX, before timing
+        prepare_engines(bundle, manifest.for_profile(model_profile), profile, None, no_build)
     targets = bundle_targets(bundle, manifest, profiles, profile=model_profile)
     report = bench_targets(
         targets, frames, labels, runs, warmup, baseline, bundle=str(bundle), threads=threads,

@@ -9,8 +9,7 @@ import click
 
 from echosr_edge.calibration.methods import METHODS
 
-TARGETS = ("onnx", "openvino", "tensorrt")
-PRECISIONS = ("fp32", "fp16", "int8")
+from echosr_edge.bundle.vocabulary import FORMATS as TARGETS, PRECISIONS
 
 
 def format_export_table(rows) -> str:
@@ -100,6 +99,8 @@ def _refuse_conflicts(targets, precisions, o: dict) -> None:
 @click.option("--workspace", type=click.FloatRange(min=0.0625), help="TensorRT builder workspace in GiB (default 1).")
 @click.option("--dla", type=click.IntRange(min=0), help="TensorRT: build for this DLA core (Jetson), GPU fallback on.")
 @click.option("--trt-int8", type=click.Choice(["qdq", "calibrator"]), help="TensorRT INT8 from the QDQ ONNX (default) or a calibrator (TensorRT ≤ 10).")
+@click.option("--onnx-int8", default="asymmetric", show_default=True, type=click.Choice(["asymmetric", "symmetric"]),
+              help="INT8 ONNX activations: asymmetric uint8 (CPUs) or symmetric int8 Q/DQ (what jetson/cuda build INT8 engines from).")
 @click.option("--trt-cache", type=click.Path(file_okay=False, path_type=Path), help="TensorRT engine, timing and calibration caches.")
 @click.option("--min-psnr", default=40.0, show_default=True, help="Budget: SR PSNR vs FP32 (dB).")
 @click.option("--min-agreement", default=0.99, show_default=True, help="Budget: classifier agreement with FP32.")
@@ -190,6 +191,7 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
         max_drop_db=0.1 if o["max_drop_db"] is None else o["max_drop_db"],
         budgets=Budgets(o["min_psnr"], o["min_agreement"], o["max_accuracy_drop"]),
         tensorrt=trt,
+        onnx_int8=o["onnx_int8"],
         allow_degraded=o["allow_degraded"],
         seed=o["seed"],
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from echosr_edge.cli._live_view import start_live_view, tls_options
-from echosr_edge.cli._trust import trust_option, trust_store
+from echosr_edge.cli._trust import trust_option
 
 from echosr_edge.devices.profiles import DEVICE_NAMES
 
@@ -43,27 +43,25 @@ def _say(message: str) -> None:
 @click.option("--no-auth", is_flag=True, help="With --serve on a non-loopback address: no access token (not recommended).")
 @tls_options
 @trust_option
+@click.option("--no-build", is_flag=True, help="jetson/cuda: refuse to start when TensorRT engines must be built first (names the command).")
+@click.option("--engine-cache", type=click.Path(file_okay=False, path_type=Path), help="TensorRT engine cache (default: $ECHOSR_ENGINE_CACHE or ~/.cache/echosr-edge/engines).")
 @click.option("--give-up-after", type=click.FloatRange(min=1), help="Stop when a live source has no frames for this many seconds (default: keep retrying).")
 def command(
     bundle: Path, source: str | None, camera: int | None, device: str, precision: str | None, enhance: str,
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
     strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
     no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
+    no_build: bool = False, engine_cache: Path | None = None,
     segment_seconds: float = 5.0, tls_cert: Path | None = None, tls_key: Path | None = None, insecure_http: bool = False,
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
-    from dataclasses import replace
-
-    from echosr_edge.bundle.integrity import open_bundle
-    from echosr_edge.devices.detect import require_device
-    from echosr_edge.runtime.checks import check_engines, enforce
+    from echosr_edge.cli._engines import engine_policy
     from echosr_edge.runtime.display import display_available
     from echosr_edge.runtime.enhanced_view import check_sr_against_bicubic, pane_title
     from echosr_edge.runtime.live import ReconnectPolicy
-    from echosr_edge.runtime.pipeline import load_pipeline
     from echosr_edge.runtime.run import run_source
-    from echosr_edge.runtime.sector import SectorCropper
     from echosr_edge.runtime.recording import SegmentedRecordSink, segment_list_path
+    from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.signals import StopSignals
     from echosr_edge.runtime.sinks import WindowSink
     from echosr_edge.runtime.sources import open_source
@@ -75,36 +73,16 @@ def command(
     # Cheap checks first: a wrong device or a missing file is reported before models load.
     policy = ReconnectPolicy(give_up_after_s=give_up_after)
     frames = open_source(camera if camera is not None else source, realtime=realtime, policy=policy)
-    # An explicit device is checked before the bundle: "TensorRT is missing" is the first thing to fix.
-    profile = require_device(device) if device != "auto" else None
-    manifest = open_bundle(bundle, trust=trust_store(trust))
-    manifest.for_profile(model_profile)  # an unknown profile is refused before any engine loads
-    profile = profile or require_device("auto", manifest.for_profile(model_profile), precision)
-    if dla is not None:
-        if "tensorrt" not in profile.formats:
-            raise click.BadParameter(f"--dla needs a TensorRT device (jetson or cuda), not {profile.name!r}", param_hint="--dla")
-        profile = profile.with_options("tensorrt", dla_core=dla)
-    if threads:
-        profile = replace(profile, threads=threads)
-
-    pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, None if no_crop else SectorCropper(), model_profile)
-    chosen = ", ".join(f"{name} {a.format}/{a.precision}" for name, a in pipeline.artifacts.items())
-    _say(f"device {profile.name}, profile {model_profile}: {chosen}; enhance {pipeline.enhance}")
-    for note in pipeline.notes:
-        _say(note)
-    check = check_engines(bundle, manifest, pipeline)
-    problems = enforce(check, strict)
-    for line in problems:
-        _say(f"warning: start-up check: {line}")
-    if check.checks and not problems:
-        ties = sum(c.near_ties for c in check.checks)
-        _say(
-            f"start-up check: {len(check.checks)} models match their FP32 references on {check.frames} frames"
-            + (f" ({ties} FP32 near-tie decision(s) not counted)" if ties else "")
-        )
-    for line in check.skipped:
-        _say(f"start-up check skipped: {line}")
-    sr_check = check_sr_against_bicubic(bundle, manifest, pipeline)  # what the second pane may be called
+    engines = engine_policy(no_build, engine_cache)  # jetson/cuda: build missing TensorRT engines first, saying so
+    session = open_session(
+        bundle, device, precision=precision, bundle_profile=model_profile, trust=trust,
+        threads=threads, enhance=enhance, crop=not no_crop, dla=dla, strict=strict, engines=engines,
+    )
+    pipeline = session.pipeline
+    _say(session.describe())
+    for line in session.notes + session.check_lines():
+        _say(line)
+    sr_check = check_sr_against_bicubic(bundle, session.manifest, pipeline)  # what the second pane may be called
     if sr_check is not None:
         _say(f"second pane: {pane_title(sr_check, pipeline.scale)}")
         if not sr_check.beats_bicubic:

@@ -232,10 +232,13 @@ def detect_devices(facts: Facts | None = None) -> list[DeviceStatus]:
 
 
 def bundle_fits(profile: DeviceProfile, manifest: Manifest, precision: str | None = None) -> bool:
-    """Whether every model of the bundle has an artifact ``profile`` runs."""
-    return all(
-        any(entry.artifact(f, p) for f, p in profile.candidates() if precision in (None, p)) for entry in manifest.models
-    )
+    """Whether every model of the bundle has an artifact ``profile`` runs (or builds, for TensorRT)."""
+    for entry in manifest.models:
+        try:
+            profile.choose_artifact(entry, precision)
+        except EchoSRError:
+            return False
+    return True
 
 
 def require_device(

@@ -28,7 +28,8 @@ from echosr_edge.errors import DataError, MissingExtra
 from echosr_edge.export.graph import float_layer_rule
 from echosr_edge.export.models import ExportModel, discover_models
 from echosr_edge.export.onnx_export import DEFAULT_OPSET, export_onnx, simplify_onnx
-from echosr_edge.export.targets import PRECISIONS, SUFFIX, TARGETS, BuildContext, Built, Unavailable, build
+from echosr_edge.bundle.vocabulary import PRECISIONS, SUFFIX
+from echosr_edge.export.targets import TARGETS, BuildContext, Built, Unavailable, build
 from echosr_edge.export.tensorrt_export import TensorRTSettings
 from echosr_edge.export.verify import Budgets, run_artifact, summary, verify
 
@@ -54,6 +55,9 @@ class ExportConfig:
     max_drop: float = 0.01  # classifiers: allowed accuracy drop (fraction) under accuracy control
     budgets: Budgets = field(default_factory=Budgets)
     tensorrt: TensorRTSettings = field(default_factory=TensorRTSettings)
+    # INT8 ONNX activations: "asymmetric" (uint8, best on CPUs) or "symmetric" (int8 Q/DQ with no zero
+    # points: what a Jetson or CUDA device builds its INT8 TensorRT engine from; ONNX Runtime runs it too).
+    onnx_int8: str = "asymmetric"
     allow_degraded: bool = False
     seed: int = 0
 
@@ -202,6 +206,7 @@ def export_bundle(
                 metadata=metadata,
                 accuracy_control=_accuracy_control(config, model, calibration) if config.accuracy_control else None,
                 tensorrt=_trt_settings(config, model),
+                symmetric_int8=config.onnx_int8 == "symmetric",
             )
             in_shape = _shape(config.batch, spatial, inputs.shape[2:])
             out_shape = _shape(config.batch, spatial, reference.shape[2:], ("out_height", "out_width")) if model.role == "sr" else (
@@ -384,7 +389,8 @@ def _notes(config: ExportConfig, calibration: CalibrationSet | None, rows: list[
             "classifier_max_accuracy_drop": b.classifier_max_accuracy_drop,
         },
         "export": {"opset": config.opset, "batch": config.batch or "dynamic", "dynamic_hw": config.dynamic,
-                   "simplified": config.simplify, "float_layers": config.float_layers, "allow_degraded": config.allow_degraded},
+                   "simplified": config.simplify, "float_layers": config.float_layers, "allow_degraded": config.allow_degraded,
+                   "onnx_int8": config.onnx_int8},
         "table": [_row_dict(r) for r in rows],
         "left_out": left_out,
     }

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bundle.vocabulary import FORMATS
 from echosr_edge.export.graph import onnx_float_convs
 from echosr_edge.export.models import ExportModel
 
-TARGETS: tuple[str, ...] = ("onnx", "openvino", "tensorrt")
-PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
-SUFFIX = {"onnx": ".onnx", "openvino": ".xml", "tensorrt": ".engine"}
+TARGETS: tuple[str, ...] = FORMATS  # --targets names artifact formats
 
 
 class Unavailable(Exception):
@@ -48,6 +47,7 @@ class BuildContext:
     metadata: dict
     accuracy_control: object | None = None  # openvino_export.AccuracyControl
     tensorrt: object | None = None  # tensorrt_export.TensorRTSettings
+    symmetric_int8: bool = False  # the INT8 ONNX with symmetric int8 Q/DQ (what TensorRT builds from)
 
     def path(self, precision: str, suffix: str, tag: str = "") -> Path:
         return self.work / f"{self.model.name}.{precision}{tag}{suffix}"
@@ -68,7 +68,7 @@ def _calibration(ctx: BuildContext) -> np.ndarray:
     return ctx.calibration
 
 
-def _onnx(precision: str, ctx: BuildContext, symmetric: bool = False) -> Built:
+def _onnx(precision: str, ctx: BuildContext, symmetric: bool | None = None) -> Built:
     from echosr_edge.export.onnx_fp16 import convert_fp16
     from echosr_edge.export.quantize_ort import quantize_int8_qdq
 
@@ -79,6 +79,7 @@ def _onnx(precision: str, ctx: BuildContext, symmetric: bool = False) -> Built:
         if not path.exists():
             convert_fp16(ctx.fp32_onnx, path)
         return Built(path, build={"source": "onnxruntime float16 conversion", "io": "float32"})
+    symmetric = ctx.symmetric_int8 if symmetric is None else symmetric
     tag = ".sym" if symmetric else ""
     path = ctx.path("int8", ".onnx", tag)
     floats = _float_layers(ctx)

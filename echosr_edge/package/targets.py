@@ -38,6 +38,7 @@ class Target:
     extras: tuple[str, ...] = ()  # echosr-edge extras installed from the kit's wheels
     system_modules: tuple[str, ...] = ()  # provided by the device's OS, checked at install, never shipped
     system_site_packages: bool = False  # the venv must see the OS's Python packages (JetPack's TensorRT)
+    builds_engines: bool = False  # install.sh and the service build TensorRT engines on the device
     python: str = DEFAULT_PYTHON
 
     @property
@@ -69,14 +70,13 @@ TARGETS: dict[str, Target] = {
         name="jetson",
         description="an NVIDIA Jetson (JetPack 6, Ubuntu 22.04), TensorRT from JetPack",
         arch="aarch64",
-        # A TensorRT engine only loads on the TensorRT version (JetPack) that built it, so the ONNX
-        # files always travel too: the device builds its own engine from them when needed.
-        shipped=(
-            Shipped("tensorrt", ("int8", "fp16", "fp32"), "jetson"),
-            Shipped("onnx", ("int8", "fp16", "fp32"), "jetson"),
-        ),
+        # A TensorRT engine only loads on the TensorRT version (JetPack) and GPU that built it, so a
+        # workstation's engines are never shipped: the kit carries the ONNX files and the device
+        # builds its own engines from them at install (and before the service starts, if missing).
+        shipped=(Shipped("onnx", ("int8", "fp16", "fp32"), "jetson"),),
         system_modules=("tensorrt",),
         system_site_packages=True,
+        builds_engines=True,
     ),
 }
 

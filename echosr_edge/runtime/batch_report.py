@@ -78,7 +78,7 @@ def _file_row(record: dict) -> dict:
         "poorest_frame": s.get("poorest_frame", ""),
         "poorest_score": s.get("poorest_score", ""),
         "mean_ms": s.get("mean_ms", ""),
-        "enhanced_dir": f"enhanced/{record['file']}" if ok and any(f.get("enhanced") for f in record["frames"]) else "",
+        "enhanced_dir": f"enhanced/{record['file']}" if ok and any(f.get("enhanced_image") for f in record["frames"]) else "",
         "provenance_id": (record.get("provenance") or {}).get("id", ""),
     }
 
@@ -86,7 +86,8 @@ def _file_row(record: dict) -> dict:
 def frame_columns(tasks: dict[str, list[str]]) -> list[str]:
     """frames.csv's columns for a bundle whose classifiers are ``tasks`` (name → labels)."""
     probs = [f"p_{task}_{label}" for task, labels in tasks.items() for label in labels]
-    return ["file", "frame", "quality", "view", "phase", "poorness", "poorness_by", "enhanced", *probs, "ms", "provenance_id"]
+    return ["file", "frame", "quality", "view", "phase", "poorness", "poorness_by", "enhanced", "enhanced_image", *probs, "ms",
+            "provenance_id"]
 
 
 def _frame_row(relative: str, frame: dict) -> dict:
@@ -95,11 +96,13 @@ def _frame_row(relative: str, frame: dict) -> dict:
         "frame": frame["frame"],
         "poorness": "" if frame["poorness"] is None else frame["poorness"],
         "poorness_by": frame["poorness_by"],
-        "enhanced": frame["enhanced"] or "",
-        "ms": frame["ms"],
+        "enhanced": frame["enhanced"],
+        "enhanced_image": frame["enhanced_image"] or "",
+        "ms": frame["ms"]["total"],
         "provenance_id": (frame.get("provenance") or {}).get("id", ""),
     }
-    row.update({task: frame["labels"].get(task, "unknown") for task in ("quality", "view", "phase")})
+    row.update({task: frame["labels"].get(task, "unknown") for task in ("view", "phase")})
+    row["quality"] = frame.get("quality") or "unknown"
     for task, probs in frame["probabilities"].items():
         row.update({f"p_{task}_{label}": p for label, p in probs.items()})
     return row

@@ -20,9 +20,10 @@ from typing import Callable
 
 import numpy as np
 
-from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.bundle.manifest import Manifest
-from echosr_edge.devices.profiles import DeviceProfile
+from echosr_edge.bundle.vocabulary import PRECISIONS
+from echosr_edge.devices.profiles import DeviceProfile, planned_engine
+from echosr_edge.errors import BundleError
 from echosr_edge.metrics import mean_psnr
 from echosr_edge.runtime.pipeline import Pipeline, load_pipeline
 
@@ -140,7 +141,7 @@ def bundle_targets(
     bundle_dir: Path,
     manifest: Manifest,
     devices: list[DeviceProfile],
-    precisions: tuple[str, ...] = ("fp32", "fp16", "int8"),
+    precisions: tuple[str, ...] = PRECISIONS,
     profile: str = "default",
 ) -> list[BenchTarget]:
     """A target for each (format, precision) that ``devices`` run and every bench model of ``profile`` has."""
@@ -150,20 +151,30 @@ def bundle_targets(
     for device in devices:
         for fmt in device.formats:
             for precision in precisions:
-                if (fmt, precision) in seen or not all(m.artifact(fmt, precision) for m in models):
+                arts = [_artifact_for(device, m, fmt, precision) for m in models]
+                if (fmt, precision) in seen or not all(arts):
                     continue
                 seen.add((fmt, precision))
                 profile = device.with_formats((fmt,))
-                size = sum(
-                    m.artifact(fmt, precision).size + sum(int(c["size"]) for c in m.artifact(fmt, precision).companions)
-                    for m in models
-                )
+                size = sum(a.size + sum(int(c["size"]) for c in a.companions) for a in arts)
 
                 def build(profile=profile, precision=precision) -> Pipeline:
                     return load_pipeline(bundle_dir, profile, precision=precision, enhance="always", manifest=manifest)
 
                 targets.append(BenchTarget(fmt, precision, build, size, device.name))
     return targets
+
+
+def _artifact_for(device: DeviceProfile, entry, fmt: str, precision: str):
+    """The bundle's artifact, or for TensorRT on a device that builds its engines, the planned engine
+    (its size is the ONNX's; the engine itself comes from the engine cache)."""
+    art = entry.artifact(fmt, precision)
+    if art is None and fmt == "tensorrt" and device.builds_engines:
+        try:
+            return planned_engine(entry, precision)
+        except BundleError:
+            return None
+    return art
 
 
 def _run_target(target: BenchTarget, frames: np.ndarray, runs: int, warmup: int) -> tuple[BenchRow, list]:
@@ -267,18 +278,21 @@ def bench_bundle(
     labels: dict[str, list[str]] | None = None,
     runs: int = 20,
     warmup: int = 3,
-    precisions: tuple[str, ...] = ("fp32", "fp16", "int8"),
+    precisions: tuple[str, ...] = PRECISIONS,
     on_row: Callable[[BenchRow], None] | None = None,
     devices: list[DeviceProfile] | None = None,
     torch_target: BenchTarget | None = None,
-    trust=None,
+    trust=(),
 ) -> BenchReport:
     """Bench every precision the bundle holds for ``device`` (and ``devices``), plus ``torch_target``.
 
-    ``frames`` default to the bundle's verification frames, with their labels.
+    ``frames`` default to the bundle's verification frames, with their labels. ``trust``: key
+    paths or a TrustStore; by default the configured device trust store.
     """
     bundle_dir = Path(bundle_dir)
-    manifest = open_bundle(bundle_dir, trust=trust)
+    from echosr_edge.runtime.session import open_verified
+
+    manifest, _ = open_verified(bundle_dir, trust)
     if frames is None:
         frames, labels = load_frames(bundle_dir, manifest)
     targets = bundle_targets(bundle_dir, manifest, [device] + list(devices or []), precisions)

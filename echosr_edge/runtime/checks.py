@@ -23,7 +23,7 @@ from echosr_edge.bundle.manifest import Manifest
 from echosr_edge.data.preprocess import bicubic_down, resize_unit
 from echosr_edge.errors import EchoSRError
 from echosr_edge.metrics import mean_psnr
-from echosr_edge.runtime.engine import run_single
+from echosr_edge.runtime.engine import Engine, run_single
 from echosr_edge.runtime.pipeline import Pipeline, softmax
 
 DEFAULT_SR_MIN_PSNR_DB = 40.0
@@ -93,32 +93,46 @@ def check_engines(bundle_dir: Path, manifest: Manifest, pipeline: Pipeline) -> S
     if not ver:
         return StartupCheck(0, (), ("the bundle has no verification frames",))
     frames = np.load(bundle_dir / ver["file"], allow_pickle=False)
-    hr = [f.astype(np.float32) / 255.0 for f in frames]
-    sr_budget, clf_budget = _budgets(manifest)
     checks, skipped = [], []
     for name, engine in pipeline.engines.items():
-        entry = manifest.model(name)
         art = pipeline.artifacts[name]
-        if not entry.reference:
-            skipped.append(f"{name}: no FP32 reference in the bundle")
-            continue
-        reference = np.load(bundle_dir / entry.reference["file"], allow_pickle=False)
-        if len(reference) != len(frames):
-            skipped.append(f"{name}: {len(reference)} reference outputs for {len(frames)} frames")
-            continue
-        if entry.role == "sr":
-            scale = int(entry.scale or pipeline.scale)
-            outputs = np.concatenate([run_single(engine, bicubic_down(x, scale)[None, None]) for x in hr])
-            value = mean_psnr(np.clip(reference, 0, 1), np.clip(outputs, 0, 1))
-            checks.append(ModelCheck(name, art.format, art.precision, "psnr_vs_fp32_db", value, sr_budget, value >= sr_budget))
+        result = check_model(bundle_dir, manifest, name, engine, art.format, art.precision, frames, pipeline.scale)
+        if isinstance(result, str):
+            skipped.append(result)
         else:
-            size = int(entry.preprocessing["input_size"])
-            logits = np.concatenate([run_single(engine, resize_unit(x, size)[None, None]) for x in hr])
-            value, ties = classifier_agreement(reference, logits)
-            checks.append(
-                ModelCheck(name, art.format, art.precision, "agreement_vs_fp32", value, clf_budget, value >= clf_budget, ties)
-            )
+            checks.append(result)
     return StartupCheck(len(frames), tuple(checks), tuple(skipped))
+
+
+def verification_frames(bundle_dir: Path, manifest: Manifest) -> np.ndarray | None:
+    """The bundle's verification frames (N×H×W uint8), or None when it has none."""
+    ver = manifest.verification_frames
+    return np.load(Path(bundle_dir) / ver["file"], allow_pickle=False) if ver else None
+
+
+def check_model(
+    bundle_dir: Path, manifest: Manifest, name: str, engine: Engine, format: str, precision: str,
+    frames: np.ndarray, default_scale: int = 4,
+) -> ModelCheck | str:
+    """One model's engine on the verification ``frames`` (N×H×W uint8) against its FP32 reference;
+    a string saying why when it cannot be checked."""
+    entry = manifest.model(name)
+    if not entry.reference:
+        return f"{name}: no FP32 reference in the bundle"
+    reference = np.load(Path(bundle_dir) / entry.reference["file"], allow_pickle=False)
+    if len(reference) != len(frames):
+        return f"{name}: {len(reference)} reference outputs for {len(frames)} frames"
+    hr = [f.astype(np.float32) / 255.0 for f in frames]
+    sr_budget, clf_budget = _budgets(manifest)
+    if entry.role == "sr":
+        scale = int(entry.scale or default_scale)
+        outputs = np.concatenate([run_single(engine, bicubic_down(x, scale)[None, None]) for x in hr])
+        value = mean_psnr(np.clip(reference, 0, 1), np.clip(outputs, 0, 1))
+        return ModelCheck(name, format, precision, "psnr_vs_fp32_db", value, sr_budget, value >= sr_budget)
+    size = int(entry.preprocessing["input_size"])
+    logits = np.concatenate([run_single(engine, resize_unit(x, size)[None, None]) for x in hr])
+    value, ties = classifier_agreement(reference, logits)
+    return ModelCheck(name, format, precision, "agreement_vs_fp32", value, clf_budget, value >= clf_budget, ties)
 
 
 def classifier_agreement(reference_logits: np.ndarray, logits: np.ndarray, margin: float = TIE_MARGIN) -> tuple[float, int]:

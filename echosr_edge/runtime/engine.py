@@ -13,16 +13,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from echosr_edge.bundle.manifest import Artifact, TensorSpec
+from echosr_edge.bundle.vocabulary import ADAPTERS  # format → "module:factory"; factory(path, threads=..., **options)
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import BundleError
 
-# artifact format → "module:factory"; the factory takes (path, threads=..., **options) and returns
-# an Engine. Options come from the device profile (providers, OpenVINO hints, the DLA core).
-ADAPTERS: dict[str, str] = {
-    "onnx": "echosr_edge.runtime.engines.onnxruntime:OnnxRuntimeEngine",
-    "openvino": "echosr_edge.runtime.engines.openvino:OpenVINOEngine",
-    "tensorrt": "echosr_edge.runtime.engines.tensorrt:TensorRTEngine",
-}
+# Profile options that steer on-device engine builds (runtime.engine_build), not an adapter.
+BUILD_ONLY_OPTIONS = ("engine_cache", "workspace_gb")
 
 
 @runtime_checkable
@@ -47,7 +43,8 @@ def open_engine(path: Path, format: str, threads: int | None = None, **options) 
 def open_artifact(bundle_dir: Path, artifact: Artifact, device: DeviceProfile) -> Engine:
     """Open a bundle artifact with the adapter options ``device`` gives its format."""
     path = Path(bundle_dir) / artifact.file
-    return open_engine(path, artifact.format, device.threads, **device.options_for(artifact.format))
+    options = {k: v for k, v in device.options_for(artifact.format).items() if k not in BUILD_ONLY_OPTIONS}
+    return open_engine(path, artifact.format, device.threads, **options)
 
 
 def run_single(engine: Engine, x: np.ndarray) -> np.ndarray:

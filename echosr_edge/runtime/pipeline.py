@@ -13,7 +13,7 @@ import numpy as np
 from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.bundle.manifest import Artifact, Manifest, ModelEntry
 from echosr_edge.data.preprocess import bicubic_down, resize_unit, to_grey
-from echosr_edge.devices.profiles import DeviceProfile
+from echosr_edge.devices.profiles import ON_DEVICE, DeviceProfile
 from echosr_edge.errors import BundleError
 from echosr_edge.runtime.engine import Engine, open_artifact, run_single
 from echosr_edge.runtime.provenance import build_provenance
@@ -169,7 +169,10 @@ def load_pipeline(
     sector: SectorCropper | None = None,
     profile: str = "default",
 ) -> Pipeline:
-    """Verify the bundle's checksums, open the engines ``device`` selects and build the pipeline.
+    """Open the engines ``device`` selects for a verified ``manifest`` and build the pipeline.
+
+    Commands use ``runtime.session.open_session``, which also resolves the device and runs the
+    start-up check; without ``manifest`` the bundle is verified here against the configured trust store.
 
     Only the models of ``profile`` are loaded ("default", or e.g. "realtime": the distilled
     student and the classifiers at their fast input size).
@@ -179,7 +182,11 @@ def load_pipeline(
     bundle_dir = Path(bundle_dir)
     if enhance not in ENHANCE_MODES:
         raise ValueError(f"enhance must be one of {ENHANCE_MODES}")
-    manifest = (manifest or open_bundle(bundle_dir)).for_profile(profile)
+    if manifest is None:  # the configured device trust store applies to library callers too
+        from echosr_edge.bundle.trust import resolve_trust_store
+
+        manifest = open_bundle(bundle_dir, trust=resolve_trust_store())
+    manifest = manifest.for_profile(profile)
     artifacts: dict[str, Artifact] = {}
     engines: dict[str, Engine] = {}
 
@@ -192,7 +199,13 @@ def load_pipeline(
             notes.append(f"{entry.name}: {skipped.format}/{skipped.precision} missed its export budget ({why}), "
                          f"so {art.format}/{art.precision} runs (--precision {skipped.precision} forces it)")
         log.info("%s: %s/%s (%s)", entry.name, art.format, art.precision, art.file)
-        artifacts[entry.name], engines[entry.name] = art, open_artifact(bundle_dir, art, device)
+        if art.build.get(ON_DEVICE):  # an engine this device built from the bundle's ONNX (engine cache)
+            from echosr_edge.runtime.engine_build import open_cached_engine
+
+            engine = open_cached_engine(bundle_dir, entry, art, device)
+        else:
+            engine = open_artifact(bundle_dir, art, device)
+        artifacts[entry.name], engines[entry.name] = art, engine
         return engines[entry.name]
 
     sr_entry = manifest.sr_model()

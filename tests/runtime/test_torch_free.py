@@ -12,6 +12,7 @@ import echosr_edge.runtime.checks, echosr_edge.runtime.sinks, echosr_edge.runtim
 import echosr_edge.devices.profiles, echosr_edge.devices.detect, echosr_edge.bundle.integrity, echosr_edge.cli
 import echosr_edge.cli.run, echosr_edge.cli.devices, echosr_edge.data.dicom
 import echosr_edge.runtime.region, echosr_edge.runtime.inspect, echosr_edge.cli.inspect, echosr_edge.data.synth_screen
+import echosr_edge.runtime.engine_cache, echosr_edge.runtime.engine_build, echosr_edge.cli.engines, echosr_edge.cli._engines
 heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'nncf')
                or m.startswith(('echosr_edge.train', 'echosr_edge.models', 'echosr_edge.export')))
 print(','.join(heavy))
