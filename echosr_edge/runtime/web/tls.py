@@ -132,10 +132,23 @@ def generate_self_signed(folder: Path, hosts: list[str]) -> TLSFiles:
     return TLSFiles(cert_path, key_path, fingerprint(pem), generated=True)
 
 
+def _covers(cert_pem: bytes, hosts: list[str]) -> bool:
+    """Whether the certificate names every one of ``hosts`` (an address that changed needs a new one)."""
+    from cryptography import x509
+
+    try:
+        names = x509.load_pem_x509_certificate(cert_pem).extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (ValueError, x509.ExtensionNotFound):
+        return False
+    have = {str(ip) for ip in names.get_values_for_type(x509.IPAddress)} | set(names.get_values_for_type(x509.DNSName))
+    return all(h.strip("[]") in have for h in hosts if h.strip("[]") not in ("", "0.0.0.0", "::"))
+
+
 def self_signed(folder: Path, hosts: list[str]) -> TLSFiles:
-    """The certificate kept in ``folder``, generated on first use; a key readable by others is refused."""
+    """The certificate kept in ``folder``, generated on first use or when this machine's address is not
+    among its names (DHCP gave another); a key readable by others is refused."""
     cert_path, key_path = folder / CERT_NAME, folder / KEY_NAME
-    if not (cert_path.is_file() and key_path.is_file()):
+    if not (cert_path.is_file() and key_path.is_file()) or not _covers(cert_path.read_bytes(), hosts):
         return generate_self_signed(folder, hosts)
     if key_path.stat().st_mode & 0o077:
         raise EchoSRError(f"{key_path} can be read by other users: chmod 600 it (or delete it to make a new one)")

@@ -63,6 +63,12 @@ def test_the_certificate_is_made_once_with_a_private_key_only_its_owner_reads(tm
     assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", first.fingerprint)
 
 
+def test_a_new_address_gets_a_new_certificate_naming_it(tmp_path):
+    first = choose_tls("0.0.0.0", False, folder=tmp_path, shown_host="192.0.2.7")
+    moved = choose_tls("0.0.0.0", False, folder=tmp_path, shown_host="192.0.2.8")
+    assert moved.generated and moved.fingerprint != first.fingerprint
+
+
 def test_a_key_others_can_read_is_refused(tmp_path):
     tls = choose_tls("0.0.0.0", False, folder=tmp_path)
     tls.key.chmod(0o644)
