@@ -67,8 +67,8 @@ def test_over_https_on_the_lan_address_the_model_pane_is_titled_honestly_and_can
         assert driver.execute_script("return location.protocol") == "https:"
         title = driver.execute_script("return document.getElementById('enhanced-title').textContent")
         assert title == pane_title(below) and "not an enhancement" in title
-        wait_for(driver, lambda d: shown(d)["enhanced"] == "yes")
-        assert shown(driver)["flag"] == "SR applied (below bicubic)"  # never "enhanced" below bicubic
+        wait_for(driver, lambda d: shown(d)["enhanced"] == "SR, below bicubic")  # never "enhanced" below bicubic
+        assert shown(driver)["flag"] == "SR applied (below bicubic)"
         driver.find_element("id", "hide-enhanced").click()
         wait_for(driver, lambda d: d.execute_script("return document.getElementById('enhanced-pane').hidden"))
         assert driver.execute_script("return document.getElementById('original').getBoundingClientRect().width") > 600

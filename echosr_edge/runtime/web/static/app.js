@@ -78,10 +78,10 @@ function showRecord(header) {
   const [tier, conf] = quality(record);
   setMetric("quality", tier, conf);
   const enhanced = record.enhanced;
-  setMetric("enhanced", enhanced === true ? "yes" : enhanced === false ? "no" : null);
-  const flag = $("enhanced-flag");
   // Never "enhanced" when SR scored below bicubic against the original at start-up.
   const belowBicubic = state?.pane?.sr_check?.beats_bicubic === false;
+  setMetric("enhanced", enhanced === true ? (belowBicubic ? "SR, below bicubic" : "yes") : enhanced === false ? "no" : null);
+  const flag = $("enhanced-flag");
   flag.textContent = enhanced === true ? (belowBicubic ? "SR applied (below bicubic)" : "enhanced (SR)")
     : enhanced === false ? "not enhanced" : "—";
   flag.dataset.on = String(enhanced === true);
