@@ -12,7 +12,7 @@ import click
 def command(bundle: Path | None) -> None:
     """List the device profiles (cpu, intel-cpu, jetson, cuda) this machine can run."""
     from echosr_edge.bundle.integrity import open_bundle
-    from echosr_edge.devices.detect import DeviceUnavailable, MachineFacts, detect_devices, require_device
+    from echosr_edge.devices.detect import DeviceUnavailable, MachineFacts, choose_device, detect_devices
     from echosr_edge.devices.profiles import ON_DEVICE, get_profile
     from echosr_edge.errors import BundleError
 
@@ -38,7 +38,8 @@ def command(bundle: Path | None) -> None:
                     have = ", ".join(f"{a.format}/{a.precision}" for a in entry.artifacts)
                     click.echo(f"{'':16}{entry.name}: no artifact for this device (the bundle has {have})")
     try:
-        auto = require_device("auto", manifest, facts=facts)
-        click.echo(f"auto       -> {auto.name}" + (" (for this bundle)" if manifest is not None else ""))
+        auto = choose_device("auto", manifest, facts=facts)
+        click.echo(f"auto       -> {auto.profile.name}" + (" (for this bundle)" if manifest is not None else ""))
+        click.echo(f"{'':16}{auto.reason}")
     except DeviceUnavailable as exc:
         click.echo(f"auto       -> none: {exc}")

@@ -9,12 +9,11 @@ device builds from the ONNX into its engine cache (``runtime.engine_build``).
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field, replace
 
 from echosr_edge.bundle.manifest import Artifact, ModelEntry
-from echosr_edge.errors import BundleError, EchoSRError
+from echosr_edge.errors import BundleError, ConfigError, EchoSRError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ PROFILES: dict[str, DeviceProfile] = {
         "intel-cpu",
         ("openvino",),
         ("int8", "fp16", "fp32"),
-        "x86 CPU through OpenVINO (tuned for Intel)",
+        "x86 CPU (Intel or AMD) through OpenVINO",
         # f32 inference keeps FP32 artifacts at FP32 on CPUs that would otherwise pick bf16.
         engine_options={
             "openvino": {"device": "CPU", "performance_hint": "LATENCY", "inference_precision": "f32"}
@@ -182,8 +181,7 @@ DEVICE_NAMES: tuple[str, ...] = (*PROFILES, "auto")
 def get_profile(name: str) -> DeviceProfile:
     """The profile called ``name`` (threads default to the core count); an unknown name lists the known ones."""
     if name not in PROFILES:
-        close = difflib.get_close_matches(name, DEVICE_NAMES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise EchoSRError(f"unknown device {name!r}; known: {', '.join(DEVICE_NAMES)}.{hint}")
+        hint = did_you_mean(name, DEVICE_NAMES)
+        raise ConfigError(f"unknown device {name!r}; known: {', '.join(DEVICE_NAMES)}.{hint}")
     profile = PROFILES[name]
     return profile if profile.threads else replace(profile, threads=os.cpu_count())

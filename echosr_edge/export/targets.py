@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from echosr_edge.bundle.vocabulary import FORMATS
+from echosr_edge.errors import ConfigError
 from echosr_edge.export.graph import onnx_float_convs
 from echosr_edge.export.models import ExportModel
 
@@ -64,7 +65,7 @@ def _float_layers(ctx: BuildContext) -> list[str]:
 
 def _calibration(ctx: BuildContext) -> np.ndarray:
     if ctx.calibration is None:
-        raise ValueError("INT8 needs calibration frames (--calibration)")
+        raise ConfigError("INT8 needs calibration frames (--calibration)")
     return ctx.calibration
 
 
@@ -102,13 +103,12 @@ def _openvino(precision: str, ctx: BuildContext) -> Built:
         import openvino  # noqa: F401
     except ImportError as exc:
         raise Unavailable('the OpenVINO stage needs openvino (pip install "echosr-edge[openvino]")') from exc
-    from echosr_edge.export.openvino_export import RUN_CONFIG, onnx_to_ir, quantize_ir
+    from echosr_edge.export.openvino_export import onnx_to_ir, quantize_ir
 
     version = openvino.get_version()
-    run_config = RUN_CONFIG[precision]
     if precision in ("fp32", "fp16"):
         xml, bin_ = onnx_to_ir(ctx.fp32_onnx, ctx.path(precision, ".xml"), precision, ctx.metadata)
-        return Built(xml, (bin_,), build={"source": "openvino.convert_model", "openvino": version, "run_config": run_config})
+        return Built(xml, (bin_,), build={"source": "openvino.convert_model", "openvino": version})
     try:
         import nncf
     except ImportError as exc:
@@ -130,7 +130,6 @@ def _openvino(precision: str, ctx: BuildContext) -> Built:
         "preset": "mixed",
         "calibration_method": ctx.method,
         "calibration_frames": len(ctx.calibration),
-        "run_config": run_config,
     }
     if ctx.accuracy_control:
         info["max_drop"] = ctx.accuracy_control.max_drop

@@ -97,3 +97,33 @@ def restore_aspect(image: np.ndarray, aspect: float) -> np.ndarray:
     if w == image.shape[1]:
         return image
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if w < image.shape[1] else cv2.INTER_CUBIC)
+
+
+def cached_sr_check(bundle_dir: Path, manifest, pipeline, device, recheck: bool = False) -> SRCheck | None:
+    """``check_sr_against_bicubic``, remembered per machine and engines like the start-up check (checks.check_key).
+
+    It is a pure function of the bundle, the SR engine and the CPU, so a second start reads it
+    from the per-user cache instead of running SR on the verification frames again.
+    """
+    import json
+    import os
+    from dataclasses import asdict
+
+    from echosr_edge.runtime.checks import check_key
+    from echosr_edge.runtime.user_cache import cache_folder
+
+    if pipeline.sr is None:
+        return None
+    folder = cache_folder("sr_checks")
+    path = folder / f"{check_key(bundle_dir, pipeline, device)}.json" if folder else None
+    if path is not None and path.is_file() and not recheck:
+        try:
+            return SRCheck(**json.loads(path.read_text()))
+        except (ValueError, TypeError):
+            pass  # a damaged entry: measure again
+    check = check_sr_against_bicubic(bundle_dir, manifest, pipeline)
+    if path is not None and check is not None:
+        tmp = path.with_suffix(".partial")
+        tmp.write_text(json.dumps(asdict(check)))
+        os.replace(tmp, path)
+    return check

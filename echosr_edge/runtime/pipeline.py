@@ -134,8 +134,8 @@ class Pipeline:
             probabilities[clf.name] = {lab: float(p) for lab, p in zip(clf.labels, probs)}
         return labels, probabilities, timings
 
-    def process(self, frame: np.ndarray) -> FrameResult:
-        """Run the whole chain on one frame."""
+    def front(self, frame: np.ndarray) -> "Enhanced":
+        """The first half of ``process``: pre-process, quality gate and SR (overlapped runs do it a frame ahead)."""
         t0 = time.perf_counter()
         hr, box = self.preprocess(frame)
         t1 = time.perf_counter()
@@ -148,16 +148,40 @@ class Pipeline:
         applied = self.enhance == "always" or (self.enhance == "auto" and quality != GOOD_QUALITY)
         image = self.enhance_hr(hr) if applied else hr
         t3 = time.perf_counter()
-        labels, probabilities, clf_ms = self.classify(image)
-        t4 = time.perf_counter()
         timings = {"preprocess": (t1 - t0) * 1000.0}
         if self.quality is not None:
             timings["quality"] = (t2 - t1) * 1000.0
         timings["sr"] = (t3 - t2) * 1000.0
+        return Enhanced(image, applied, timings, (t3 - t0) * 1000.0, quality, quality_probs, box)
+
+    def back(self, front: "Enhanced") -> FrameResult:
+        """The second half of ``process``: the classifiers on the enhanced frame."""
+        t3 = time.perf_counter()
+        labels, probabilities, clf_ms = self.classify(front.image)
+        t4 = time.perf_counter()
+        timings = dict(front.timings_ms)
         timings.update(clf_ms)
         timings["classify"] = (t4 - t3) * 1000.0
-        timings["total"] = (t4 - t0) * 1000.0
-        return FrameResult(labels, probabilities, timings, applied, image, quality, quality_probs, box)
+        timings["total"] = front.ms + (t4 - t3) * 1000.0
+        return FrameResult(labels, probabilities, timings, front.applied, front.image, front.quality,
+                           front.quality_probabilities, front.crop)
+
+    def process(self, frame: np.ndarray) -> FrameResult:
+        """Run the whole chain on one frame."""
+        return self.back(self.front(frame))
+
+
+@dataclass(frozen=True)
+class Enhanced:
+    """A frame after ``Pipeline.front``: the image the classifiers will see and the front's timings."""
+
+    image: np.ndarray = field(repr=False)
+    applied: bool
+    timings_ms: dict[str, float]
+    ms: float
+    quality: str | None = None
+    quality_probabilities: dict[str, float] | None = None
+    crop: SectorBox | None = None
 
 
 def load_pipeline(

@@ -28,6 +28,7 @@ from echosr_edge.data.preprocess import as_batch, bicubic_down, bicubic_up, resi
 from echosr_edge.data.records import QUALITIES, Frame
 from echosr_edge.data.summary import table1
 from echosr_edge.data.tasks import TASKS, build_task_splits, source_of, sr_training_frames
+from echosr_edge.errors import ConfigError
 from echosr_edge.metrics import psnr, ssim
 from echosr_edge.train.classifier import evaluate_classifier, train_classifier
 from echosr_edge.train.common import predict_batches
@@ -77,7 +78,7 @@ def train_sr_model(kind: str, frames: list[Frame], config: ExperimentConfig, see
     if kind == "srgan":
         model, _, _ = train_srgan(frames, replace(config.schedule.srgan, seed=seed, device=config.device))
         return model
-    raise ValueError(f"unknown SR model {kind!r}; known: srresnet, srgan")
+    raise ConfigError(f"unknown SR model {kind!r}; known: srresnet, srgan")
 
 
 def _classifier(frames: list[Frame], task: str, config: ExperimentConfig, seed: int) -> torch.nn.Module:
@@ -101,7 +102,7 @@ def run_experiments(root: Path, out: Path, config: ExperimentConfig, progress: P
     tree = read_camus(root)
     frames = tree.frames
     if not frames:
-        raise ValueError(f"no readable frames under {root}")
+        raise ConfigError(f"no readable frames under {root}")
     by_key = {f.key: f for f in frames}
     split_file = build_task_splits(
         frames, seeds=config.seeds, unit=config.unit, test_fraction=config.test_fraction, source=source_of(root, tree.release, frames)
@@ -117,7 +118,7 @@ def run_experiments(root: Path, out: Path, config: ExperimentConfig, progress: P
         held_out = set().union(*(split_file.test_patients(s) for s in config.seeds))
         sr_frames = [f for f in frames if f.quality == "good" and f.patient not in held_out]
     if not sr_frames:
-        raise ValueError("no good-quality frames are left to fine-tune the SR models on")
+        raise ConfigError("no good-quality frames are left to fine-tune the SR models on")
     sr_eval_good = [f for f in frames if f.quality == "good" and f.patient in set().union(*(split_file.test_patients(s) for s in config.seeds))]
     poor_all = [f for f in frames if f.quality == "poor"]
     sr_models, fidelity = {}, {"bicubic": {}}
@@ -146,7 +147,7 @@ def run_experiments(root: Path, out: Path, config: ExperimentConfig, progress: P
                 split = split_file.get(task, tier, seed)
                 sides[tier] = ([by_key[k] for k in split.train], [by_key[k] for k in split.test])
                 if not sides[tier][0] or not sides[tier][1]:
-                    raise ValueError(
+                    raise ConfigError(
                         f"the {tier} {task} set of seed {seed} has an empty train or test side: "
                         "too few patients for an 80/20 split (use more patients)"
                     )

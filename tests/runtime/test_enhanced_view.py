@@ -96,3 +96,15 @@ def test_without_sr_there_is_no_check(bundle_dir):
 
     pipeline = load_pipeline(bundle_dir, get_profile("cpu"), enhance="never")
     assert check_sr_against_bicubic(bundle_dir, open_bundle(bundle_dir), pipeline) is None
+
+
+def test_the_comparison_is_remembered_for_the_next_start_on_this_machine(bundle_dir, monkeypatch):
+    from echosr_edge.bundle.integrity import open_bundle
+    from echosr_edge.runtime import enhanced_view
+    from echosr_edge.runtime.enhanced_view import cached_sr_check
+
+    pipeline = load_pipeline(bundle_dir, get_profile("cpu"))
+    manifest = open_bundle(bundle_dir)
+    first = cached_sr_check(bundle_dir, manifest, pipeline, get_profile("cpu"), recheck=True)
+    monkeypatch.setattr(enhanced_view, "check_sr_against_bicubic", lambda *a: pytest.fail("measured again"))
+    assert cached_sr_check(bundle_dir, manifest, pipeline, get_profile("cpu")) == first
