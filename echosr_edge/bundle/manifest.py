@@ -8,6 +8,7 @@ may not leave it.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -198,7 +199,7 @@ class Manifest:
         """Write manifest.json into ``bundle_dir`` atomically."""
         path = Path(bundle_dir) / MANIFEST_NAME
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n")
+        tmp.write_text(json.dumps(_finite(self.to_dict()), indent=2, sort_keys=False, allow_nan=False) + "\n")
         tmp.replace(path)
         return path
 
@@ -283,3 +284,20 @@ def check_relative_path(rel: str) -> None:
     p = PurePosixPath(rel)
     if p.is_absolute() or ".." in p.parts or "\\" in rel or not rel:
         raise BundleError(f"manifest path {rel!r} leaves the bundle")
+
+
+# JSON has no infinity: a verification metric of identical outputs (PSNR of an artifact equal
+# to its FP32 reference) is written as this many dB, far above any budget.
+IDENTICAL_PSNR_DB = 999.0
+
+
+def _finite(value):
+    """``value`` with +inf as IDENTICAL_PSNR_DB, -inf as its negative and NaN as None, so the
+    manifest is strict JSON that its own loader accepts."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else math.copysign(IDENTICAL_PSNR_DB, value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

@@ -5,7 +5,7 @@ import json
 import pytest
 from echosr_edge.bundle.manifest import MAX_MANIFEST_BYTES, Manifest
 from echosr_edge.errors import BundleError
-from tests.bundle.conftest import edit_manifest
+from tests.bundle.conftest import edit_manifest, make_bundle
 
 
 def _refused(bundle, change, match):
@@ -123,3 +123,19 @@ def test_manifest_that_is_not_utf8_is_refused(mini_bundle):
 
 def test_exported_bundle_passes_the_schema(bundle_dir):
     assert Manifest.load(bundle_dir).model_names == ["sr", "view"]
+
+
+def test_a_manifest_with_an_infinite_psnr_saves_as_json_its_loader_reads(tmp_path):
+    # An FP32 artifact identical to PyTorch verifies at PSNR = inf; JSON has no infinity.
+    import json
+    import math
+
+    from echosr_edge.bundle.manifest import IDENTICAL_PSNR_DB, Manifest, _finite
+
+    assert _finite({"psnr": math.inf, "x": [math.nan, -math.inf, 1.5]}) == {"psnr": IDENTICAL_PSNR_DB, "x": [None, -IDENTICAL_PSNR_DB, 1.5]}
+    bundle = make_bundle(tmp_path / "b")
+    manifest = Manifest.load(bundle)
+    manifest.models[0].artifacts[0].verification["psnr_vs_fp32_db"] = math.inf
+    manifest.save(bundle)
+    assert json.loads((bundle / "manifest.json").read_text())  # strict JSON
+    assert Manifest.load(bundle).models[0].artifacts[0].verification["psnr_vs_fp32_db"] == IDENTICAL_PSNR_DB
