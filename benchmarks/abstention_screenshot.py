@@ -35,15 +35,15 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args()
 
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
     from echosr_edge.data.outliers import render_outlier
     from echosr_edge.devices.profiles import get_profile
     from echosr_edge.runtime.run import result_record
     from echosr_edge.runtime.session import open_session
-    from echosr_edge.runtime.web import LiveHub, serve
-
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.support.ui import WebDriverWait
+    from echosr_edge.web import LiveHub, serve
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")

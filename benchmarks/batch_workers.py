@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from echosr_edge.runtime.batch import BatchConfig, run_batch
-from echosr_edge.runtime.batch_synth import write_clinic_folder
-from echosr_edge.runtime.bench import machine_info
+from echosr_edge.batch.runner import BatchConfig, run_batch
+from echosr_edge.bench.runner import machine_info
+from echosr_edge.data.synth_clinic import write_clinic_folder
 
 
 def _cpu_seconds() -> float:

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bench.report import format_table, write_report
+from echosr_edge.bench.runner import bench_bundle, machine_info
 from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.devices.detect import detect_devices
 from echosr_edge.devices.profiles import get_profile
-from echosr_edge.runtime.bench import bench_bundle, format_table, machine_info, write_report
 from echosr_edge.runtime.engine import open_artifact, run_single
 
 

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from echosr_edge.bench.runner import machine_info
 from echosr_edge.data.camus import default_workers, read_camus
 from echosr_edge.data.synth_tree import write_synthetic_camus
-from echosr_edge.runtime.bench import machine_info
 
 TARGET_S = 30.0
 

@@ -44,7 +44,7 @@ READER_MODULES = (
     "echosr_edge.bundle.keys",
     "echosr_edge.bundle.trust",
     "echosr_edge.data.image_header",
-    "echosr_edge.runtime.batch_inputs",
+    "echosr_edge.batch.inputs",
     "echosr_edge.runtime.sources",
     "nibabel",
     "pydicom",
@@ -240,7 +240,7 @@ def main() -> None:
     total_in, total_esc = sum(r["inputs"] for r in results), sum(r["escapes"] for r in results)
     print(f"{'total':<18} {total_in:>9} inputs  {total_esc:>4} escapes")
     if args.out:
-        from echosr_edge.runtime.bench import machine_info
+        from echosr_edge.bench.runner import machine_info
 
         doc = {"seconds_per_reader": args.seconds, "engine": engine, "machine": machine_info(), "readers": results}
         args.out.write_text(json.dumps(doc, indent=1) + "\n")

@@ -100,7 +100,7 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, ".")
 from echosr_edge.data.camus import read_camus
-from echosr_edge.runtime.batch_synth import write_video
+from echosr_edge.data.synth_clinic import write_video
 frames = [f.image for f in read_camus(Path(sys.argv[1]) / "data").frames[:60]]
 print("  demo video:", write_video(Path(sys.argv[1]) / "demo.mp4", np.stack(frames), "mp4v", fps=10.0))
 EOF

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bench.roofline import measure_ceiling, stage_engines
+from echosr_edge.bench.runner import bundle_targets, load_frames, machine_info
 from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.devices.detect import detect_devices
 from echosr_edge.devices.profiles import get_profile
-from echosr_edge.runtime.bench import bundle_targets, load_frames, machine_info
 from echosr_edge.runtime.engine import run_single
-from echosr_edge.runtime.roofline import measure_ceiling, stage_engines
 
 
 def main() -> None:
@@ -54,7 +54,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     times: dict[str, dict[str, list[float]]] = {t.label: {} for t in targets}
     alone: dict[str, dict[str, list[float]]] = {t.label: {} for t in targets}
-    for t, pipeline in built:  # warm-up
+    for _t, pipeline in built:  # warm-up
         for f in frames[:2]:
             pipeline.process(f)
     load = [os.getloadavg()[0]]

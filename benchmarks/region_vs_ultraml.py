@@ -29,7 +29,12 @@ def _cine(layout, frames: int = 8) -> tuple[np.ndarray, tuple[int, int, int, int
 
 
 def _ultraml_boxes(capture: np.ndarray, layout) -> tuple[float | None, float | None, tuple]:
-    from ultraml.core.extract import EmptyMaskError, compute_ultrasound_video_mask, create_tight_crop, extract_ultrasound_image_foreground
+    from ultraml.core.extract import (
+        EmptyMaskError,
+        compute_ultrasound_video_mask,
+        create_tight_crop,
+        extract_ultrasound_image_foreground,
+    )
 
     rgb = capture[..., ::-1].copy()
     try:

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from echosr_edge.runtime.bench import machine_info  # noqa: E402
+from echosr_edge.bench.runner import machine_info  # noqa: E402
 
 CHILD = """
 import sys

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from echosr_edge.data.camus import read_camus  # noqa: E402
 from echosr_edge.data.layout import SIMULATION_FILE  # noqa: E402
-from echosr_edge.data.simulator.formation import PSF, BeamGrid  # noqa: E402
+from echosr_edge.data.simulator.formation import PSF  # noqa: E402
 from echosr_edge.data.simulator.tree import clean_path  # noqa: E402
 
 TIERS = ("good", "medium", "poor")

@@ -306,8 +306,8 @@ def run_soak(
     """Run the live pipeline on the faulty local stream until ``frames`` frames are processed."""
     from echosr_edge.devices.profiles import get_profile
     from echosr_edge.runtime.live import ReconnectPolicy
-    from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.run import run_source
+    from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.sources import open_source
 
     workdir = Path(workdir)
@@ -423,7 +423,7 @@ def main() -> None:
     shown.setLevel(logging.ERROR)
     logging.basicConfig(handlers=[shown], format="%(levelname)s %(name)s: %(message)s")
 
-    from echosr_edge.runtime.bench import machine_info
+    from echosr_edge.bench.runner import machine_info
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)

@@ -36,11 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bench.runner import machine_info
 from echosr_edge.devices.profiles import get_profile
-from echosr_edge.runtime.bench import machine_info
-from echosr_edge.runtime.session import open_session
 from echosr_edge.runtime.run import result_record
-from echosr_edge.runtime.web import LiveHub, serve
+from echosr_edge.runtime.session import open_session
+from echosr_edge.web import LiveHub, serve
 
 
 def load_frames(source: str | None, bundle: Path) -> list[np.ndarray]:

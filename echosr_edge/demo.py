@@ -66,9 +66,10 @@ class DemoResult:
 
 def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = None) -> DemoResult:
     """Run the whole chain into ``out``; ``step`` receives a one-line message per stage."""
+    from echosr_edge.bench.report import write_report
+    from echosr_edge.bench.runner import bench_bundle
     from echosr_edge.devices.profiles import get_profile
     from echosr_edge.export.bundle_writer import ExportConfig, export_bundle
-    from echosr_edge.runtime.bench import bench_bundle, write_report
     from echosr_edge.runtime.run import run_source
     from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.sources import open_source
@@ -137,9 +138,8 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     evaluations["export"] = [row.__dict__ for row in rows]
 
     say("5/6 running the torch-free pipeline on a demo video")
-    from echosr_edge.runtime.batch_synth import write_video
-
     from echosr_edge.data.outliers import KINDS, outlier_frames
+    from echosr_edge.data.synth_clinic import write_video
 
     # Held-out cardiac frames, then scenes that are not a cardiac view: the run log answers the
     # first and refuses the second ("abstain_reason": "not a cardiac view").

@@ -78,3 +78,8 @@ def bundle_copy(tmp_path, bundle_dir) -> Path:
     import shutil
 
     return Path(shutil.copytree(bundle_dir, tmp_path / "bundle"))
+
+
+# The runtime's fixtures (an OpenVINO bundle, a clip, MJPEG servers, a two-profile bundle, …), shared
+# by tests/runtime and the applications' tests (batch, bench, inspection, web).
+from tests.runtime_fixtures import *  # noqa: E402,F401,F403

@@ -108,7 +108,7 @@ def _unlisted(bundle_dir: Path, manifest: Manifest) -> tuple[str, ...]:
 
     pinned = {rel for rel, _, _ in manifest.pinned_files()} | {MANIFEST_NAME}
     found = []
-    for dirpath, dirnames, filenames in os.walk(bundle_dir):  # does not follow directory symlinks
+    for dirpath, _dirnames, filenames in os.walk(bundle_dir):  # does not follow directory symlinks
         rel_dir = Path(dirpath).relative_to(bundle_dir).as_posix()
         for name in filenames:
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 
-
 def _say(message: str) -> None:
     click.echo(message, err=True)
 

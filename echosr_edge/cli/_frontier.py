@@ -10,8 +10,8 @@ import click
 def run_frontier_command(bundle: Path, manifest, profiles, data: Path | None, out: Path | None, runs: int, warmup: int,
                          classifier_profile: str | None, poor: str, split_seed: int, test_fraction: float) -> None:
     """Measure the frontier, write frontier.json/.md/.png, print the table and the findings."""
-    from echosr_edge.runtime.frontier import frontier_data, run_frontier
-    from echosr_edge.runtime.frontier_report import format_table, write_frontier
+    from echosr_edge.bench.frontier import frontier_data, run_frontier
+    from echosr_edge.bench.frontier_report import format_table, write_frontier
 
     if data is None:
         raise click.UsageError("--frontier needs --data ROOT: the CAMUS tree the models were trained on "

@@ -23,9 +23,9 @@ def start_live_view(hub, host: str, port: int, no_auth: bool, tls_cert: Path | N
                     insecure_http: bool, say: Callable[[str], None], qr_png: Path | None = None):
     """Serve ``hub``; print the link, the certificate's fingerprint and a QR code of both. Returns the server handle."""
     from echosr_edge.errors import MissingExtra
-    from echosr_edge.runtime.web import is_loopback, serve
-    from echosr_edge.runtime.web.auth import reachable_host
-    from echosr_edge.runtime.web.tls import choose_tls, link_with_fingerprint, qr_code, state_dir
+    from echosr_edge.web import is_loopback, serve
+    from echosr_edge.web.auth import reachable_host
+    from echosr_edge.web.tls import choose_tls, link_with_fingerprint, qr_code, state_dir
 
     loopback = is_loopback(host)
     tls = choose_tls(host, loopback, tls_cert, tls_key, insecure_http, shown_host=reachable_host(host))

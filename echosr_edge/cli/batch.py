@@ -108,7 +108,7 @@ def command(
     Rerun the same command after an interruption: finished files are skipped. Exit code 0 when
     every file was processed, 3 when some failed (see OUT/report.html), 1 on an error before start.
     """
-    from echosr_edge.runtime.batch import BatchConfig, run_batch
+    from echosr_edge.batch.runner import BatchConfig, run_batch
 
     if verify_out is not None:
         from echosr_edge.cli._provenance import verify_provenance

@@ -36,9 +36,10 @@ from echosr_edge.cli._trust import trust_option
 def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torch_checkpoints, out, model_profile, frontier,
             frontier_classifiers, poor_frames, split_seed, test_fraction, trust, no_build=False) -> None:
     """Bench BUNDLE: per-stage latency, fps, memory, size and fidelity against FP32 for every target."""
+    from echosr_edge.bench.report import format_table, write_report
+    from echosr_edge.bench.runner import bench_targets, bundle_targets, load_frames
     from echosr_edge.devices.detect import detect_devices
     from echosr_edge.devices.profiles import get_profile
-    from echosr_edge.runtime.bench import bench_targets, bundle_targets, format_table, load_frames, write_report
     from echosr_edge.runtime.session import open_verified, resolve_device
 
     manifest, _ = open_verified(bundle, trust)
@@ -61,7 +62,7 @@ def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torc
         return
     manifest.for_profile(model_profile)  # an unknown profile is refused before any engine loads
     if data:
-        from echosr_edge.runtime.bench_data import frames_from_tree
+        from echosr_edge.bench.data import frames_from_tree
 
         frames, labels = frames_from_tree(data, manifest, max_frames)
     else:

@@ -13,8 +13,8 @@ import click
 @click.option("--seed", default=0, show_default=True)
 def command(out: Path, patients: int, seed: int) -> None:
     """Synthesise data, train, export, run and bench — a few minutes on 2 CPU cores."""
+    from echosr_edge.bench.report import report_markdown  # noqa: F401  (fail early if the runtime is broken)
     from echosr_edge.demo import DemoConfig, run_demo
-    from echosr_edge.runtime.bench import report_markdown  # noqa: F401  (fail early if the runtime is broken)
 
     result = run_demo(out, DemoConfig(patients=patients, seed=seed), step=lambda msg: click.echo(msg, err=True))
     click.echo(result.bench_md.read_text())

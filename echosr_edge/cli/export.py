@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from echosr_edge.bundle.budgets import CLASSIFIER_MAX_ACCURACY_DROP, CLASSIFIER_MIN_AGREEMENT, SR_MIN_PSNR_DB
+from echosr_edge.bundle.vocabulary import FORMATS as TARGETS
+from echosr_edge.bundle.vocabulary import PRECISIONS
 from echosr_edge.calibration.methods import METHODS
-
-from echosr_edge.bundle.vocabulary import FORMATS as TARGETS, PRECISIONS
 
 
 def format_export_table(rows) -> str:

@@ -46,7 +46,7 @@ def command(file: Path, as_json: bool, save_path: Path | None, frame_index: int,
     import cv2
 
     from echosr_edge.errors import DataError
-    from echosr_edge.runtime.inspect import inspect_file, preview
+    from echosr_edge.inspection.inspect import inspect_file, preview
 
     inspection, frame = inspect_file(file, frame_index, bundle, trust)
     if save_path is not None:

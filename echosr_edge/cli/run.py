@@ -8,7 +8,6 @@ import click
 
 from echosr_edge.cli._live_view import start_live_view, tls_options
 from echosr_edge.cli._trust import trust_option
-
 from echosr_edge.devices.profiles import DEVICE_NAMES
 
 
@@ -68,8 +67,8 @@ def command(
     from echosr_edge.runtime.enhanced_view import cached_sr_check, pane_title
     from echosr_edge.runtime.live import ReconnectPolicy
     from echosr_edge.runtime.overlap import overlap_pays
-    from echosr_edge.runtime.run import run_source
     from echosr_edge.runtime.recording import SegmentedRecordSink, segment_list_path
+    from echosr_edge.runtime.run import run_source
     from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.signals import StopSignals
     from echosr_edge.runtime.sinks import WindowSink
@@ -120,8 +119,8 @@ def command(
         _say(f"recording: segments of {segment_seconds:g} s beside {record_path}, listed in {segment_list_path(record_path)}")
     server = None
     if serve_at:
-        from echosr_edge.runtime.web import LiveHub, parse_address
-        from echosr_edge.runtime.web.sink import WebSink
+        from echosr_edge.web import LiveHub, parse_address
+        from echosr_edge.web.sink import WebSink
 
         try:
             host, port = parse_address(serve_at)

@@ -21,15 +21,16 @@ from echosr_edge import __version__
 from echosr_edge.bundle.budgets import Budgets
 from echosr_edge.bundle.integrity import file_pin
 from echosr_edge.bundle.manifest import SCHEMA_VERSION, Artifact, Manifest, ModelEntry, TensorSpec
+from echosr_edge.bundle.vocabulary import PRECISIONS, SUFFIX
 from echosr_edge.calibration.methods import check_method
 from echosr_edge.calibration.sets import CalibrationSet, check_model_inputs, from_frames, stratified_frames
 from echosr_edge.data.preprocess import resize_unit
 from echosr_edge.data.records import Frame
 from echosr_edge.errors import ConfigError, DataError, MissingExtra
 from echosr_edge.export.graph import float_layer_rule
+from echosr_edge.export.held_out import HeldOut, enhanced_frames, with_enhanced, with_outliers
 from echosr_edge.export.models import ExportModel, discover_models
 from echosr_edge.export.onnx_export import DEFAULT_OPSET, export_onnx, simplify_onnx
-from echosr_edge.bundle.vocabulary import PRECISIONS, SUFFIX
 from echosr_edge.export.targets import TARGETS, BuildContext, Built, Unavailable, build
 from echosr_edge.export.tensorrt_export import TensorRTSettings
 from echosr_edge.export.verify import run_verification, summary, verify, verify_ood
@@ -163,7 +164,7 @@ def export_bundle(
     work = out / ".work"
     verify_frames = stratified_frames(verification, config.verification_count, config.seed + 1, warn_below=None, source="verification frames")
     images = [f.image for f in verify_frames]
-    enhanced = _enhanced_frames(models, images, profiles)
+    enhanced = enhanced_frames(models, images, profiles)
     rows: list[ExportRow] = []
     entries: list[ModelEntry] = []
     left_out: list[dict] = []
@@ -215,9 +216,9 @@ def export_bundle(
             artifacts = []
             held_out = HeldOut(inputs, reference, hr, truth)
             if model.task == "cardiac":  # the OOD gate runs on the raw frame; it is verified on outliers too
-                held_out = _with_outliers(held_out, model, torch_model, config.seed)
+                held_out = with_outliers(held_out, model, torch_model, config.seed)
             elif model.role != "sr" and enhanced is not None:
-                held_out = _with_enhanced(held_out, model, torch_model, enhanced)
+                held_out = with_enhanced(held_out, model, torch_model, enhanced)
             for target in config.targets:
                 for precision in config.precisions:
                     row, built, check, reason = _build_and_verify(target, precision, ctx, held_out, config)
@@ -250,72 +251,6 @@ def export_bundle(
     )
     manifest.save(out)
     return manifest, rows
-
-
-@dataclass(frozen=True)
-class HeldOut:
-    """The verification frames as one model sees them, and what its FP32 version made of them."""
-
-    inputs: np.ndarray  # N×1×h×w model inputs
-    reference: np.ndarray  # the PyTorch FP32 outputs
-    hr: np.ndarray | None  # SR: the HR frames N×1×H×W
-    labels: np.ndarray | None  # classifiers: class indices
-    enhanced: int = 0  # classifiers: how many of the inputs (the last ones) are SR-enhanced frames
-
-
-def _enhanced_frames(models: list[ExportModel], images: list, profiles: dict | None) -> np.ndarray | None:
-    """The verification frames as the runtime enhances them, SR_fp32(bicubic ↓scale(frame)), N×H×W in [0, 1].
-
-    With enhancement on (the runtime's default), the classifiers see SR output, not the raw frame,
-    so they are verified on both. The SR model is the default profile's (None without an SR model).
-    """
-    from echosr_edge.models.checkpoint import load_checkpoint
-    from echosr_edge.train.common import predict_batches
-
-    default = set((profiles or {}).get("default", {}).values())
-    srs = [m for m in models if m.role == "sr"]
-    sr = next((m for m in srs if m.name in default), srs[0] if srs else None)
-    if sr is None:
-        return None
-    import torch
-
-    torch_model, _ = load_checkpoint(sr.checkpoint)
-    with torch.no_grad():
-        out = predict_batches(torch_model, sr.inputs(images), batch=4)
-    return np.clip(out[:, 0], 0.0, 1.0).astype(np.float32)
-
-
-def _with_enhanced(held_out: HeldOut, model: ExportModel, torch_model, enhanced: np.ndarray) -> HeldOut:
-    """``held_out`` with the SR-enhanced frames appended: inputs, FP32 references and labels."""
-    import torch
-
-    from echosr_edge.train.common import predict_batches
-
-    inputs = model.inputs(list(enhanced))
-    with torch.no_grad():
-        reference = predict_batches(torch_model, inputs, batch=4)
-    labels = None if held_out.labels is None else np.concatenate([held_out.labels, held_out.labels])
-    return HeldOut(np.concatenate([held_out.inputs, inputs]), np.concatenate([held_out.reference, reference]),
-                   None, labels, len(inputs))
-
-
-OOD_VERIFICATION_OUTLIERS = 32
-
-
-def _with_outliers(held_out: HeldOut, model: ExportModel, torch_model, seed: int) -> HeldOut:
-    """``held_out`` with synthetic outliers of every kind appended (label 'other'), held-out kinds included."""
-    import torch
-
-    from echosr_edge.data.outliers import KINDS, OUTLIER_LABEL, outlier_frames
-    from echosr_edge.train.common import predict_batches
-
-    frames = outlier_frames(OOD_VERIFICATION_OUTLIERS, KINDS, seed=seed + 9103)
-    inputs = model.inputs([f.image for f in frames])
-    with torch.no_grad():
-        reference = predict_batches(torch_model, inputs, batch=4)
-    labels = np.full(len(frames), model.labels.index(OUTLIER_LABEL))
-    return HeldOut(np.concatenate([held_out.inputs, inputs]), np.concatenate([held_out.reference, reference]),
-                   None, None if held_out.labels is None else np.concatenate([held_out.labels, labels]))
 
 
 def _build_and_verify(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bench.runner import BenchTarget
 from echosr_edge.bundle.manifest import Manifest, TensorSpec
 from echosr_edge.errors import BundleError
-from echosr_edge.runtime.bench import BenchTarget
 from echosr_edge.runtime.pipeline import CardiacGate, Classifier, Pipeline
 
 

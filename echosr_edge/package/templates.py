@@ -190,7 +190,7 @@ SupplementaryGroups=video
 Restart=always
 RestartSec=5
 LogsDirectory=echosr-edge
-# /var/lib/echosr-edge: the live view's HTTPS certificate and key ($STATE_DIRECTORY, runtime/web/tls.py).
+# /var/lib/echosr-edge: the live view's HTTPS certificate and key ($STATE_DIRECTORY, web/tls.py).
 StateDirectory=echosr-edge
 StateDirectoryMode=0700
 Environment=PYTHONUNBUFFERED=1

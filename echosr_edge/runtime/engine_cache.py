@@ -80,11 +80,11 @@ def gpu_identity(ordinal: int = 0) -> GpuIdentity:
         device, major, minor = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
         name = ctypes.create_string_buffer(256)
         calls = (
-            lambda: lib.cuInit(0),
-            lambda: lib.cuDeviceGet(ctypes.byref(device), ordinal),
-            lambda: lib.cuDeviceGetName(name, len(name), device),
-            lambda: lib.cuDeviceGetAttribute(ctypes.byref(major), _CU_ATTR_CC_MAJOR, device),
-            lambda: lib.cuDeviceGetAttribute(ctypes.byref(minor), _CU_ATTR_CC_MINOR, device),
+            lambda: lib.cuInit(0),  # noqa: B023 (called in this iteration)
+            lambda: lib.cuDeviceGet(ctypes.byref(device), ordinal),  # noqa: B023 (called in this iteration)
+            lambda: lib.cuDeviceGetName(name, len(name), device),  # noqa: B023 (called in this iteration)
+            lambda: lib.cuDeviceGetAttribute(ctypes.byref(major), _CU_ATTR_CC_MAJOR, device),  # noqa: B023 (called in this iteration)
+            lambda: lib.cuDeviceGetAttribute(ctypes.byref(minor), _CU_ATTR_CC_MINOR, device),  # noqa: B023 (called in this iteration)
         )
         for call in calls:
             if call() != 0:

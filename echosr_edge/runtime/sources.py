@@ -17,7 +17,6 @@ import cv2
 import numpy as np
 
 from echosr_edge.errors import DataError, SourceError
-from echosr_edge.runtime.readers import IMAGE_SUFFIXES, NIFTI_SUFFIXES, VIDEO_SUFFIXES, open_file, read_image
 from echosr_edge.runtime.live import (
     CaptureSource,
     LatestFrameSource,
@@ -26,6 +25,7 @@ from echosr_edge.runtime.live import (
     SourceEvent,
     is_stream_url,
 )
+from echosr_edge.runtime.readers import IMAGE_SUFFIXES, NIFTI_SUFFIXES, VIDEO_SUFFIXES, open_file, read_image
 
 log = logging.getLogger(__name__)
 

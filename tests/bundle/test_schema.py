@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from echosr_edge.bundle.manifest import MAX_MANIFEST_BYTES, Manifest
 from echosr_edge.errors import BundleError
 from tests.bundle.conftest import edit_manifest, make_bundle

@@ -115,8 +115,9 @@ def test_missing_frame_file_names_it(tree_2023):
 
 
 def test_mask_of_the_wrong_size_names_the_mask(tree_2019):
-    from echosr_edge.data.metaimage import write_metaimage
     import numpy as np
+
+    from echosr_edge.data.metaimage import write_metaimage
 
     mask = tree_2019 / "training" / "patient0001" / "patient0001_2CH_ED_gt.mhd"
     write_metaimage(mask, np.zeros((20, 20), np.uint8), (0.3, 0.3))

@@ -92,7 +92,7 @@ def test_unknown_quality_value_names_the_cfg_file(tmp_path, camus_root):
 def test_missing_cfg_key_is_reported(tmp_path, camus_root):
     patient = shutil.copytree(camus_root / "patient0001", tmp_path / "patient0001")
     cfg = patient / "Info_2CH.cfg"
-    cfg.write_text("\n".join(l for l in cfg.read_text().splitlines() if not l.startswith("ES:")))
+    cfg.write_text("\n".join(line for line in cfg.read_text().splitlines() if not line.startswith("ES:")))
     with pytest.raises(DataError, match="missing key.*ES"):
         read_patient(patient)
 

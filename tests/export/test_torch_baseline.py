@@ -4,11 +4,12 @@ import pytest
 
 pytest.importorskip("torch", reason="the PyTorch baseline needs the 'train' extra (torch)")
 
+from echosr_edge.bench.report import format_table  # noqa: E402
+from echosr_edge.bench.runner import bench_bundle  # noqa: E402
 from echosr_edge.bundle.integrity import open_bundle  # noqa: E402
 from echosr_edge.devices.profiles import get_profile  # noqa: E402
 from echosr_edge.errors import BundleError  # noqa: E402
 from echosr_edge.export.torch_engine import find_checkpoints, torch_target  # noqa: E402
-from echosr_edge.runtime.bench import bench_bundle, format_table  # noqa: E402
 
 
 def test_bench_uses_pytorch_fp32_as_reference_and_reports_speedups(bundle_dir, tiny_checkpoints):

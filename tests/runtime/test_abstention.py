@@ -10,12 +10,12 @@ import csv
 import numpy as np
 import pytest
 
+from echosr_edge.batch.inputs import InputFile
+from echosr_edge.batch.process import NO_ANSWER, process_input
+from echosr_edge.batch.report import write_outputs
+from echosr_edge.batch.store import RecordStore
 from echosr_edge.bundle.manifest import TensorSpec
 from echosr_edge.data.nifti import write_nifti
-from echosr_edge.runtime.batch_inputs import InputFile
-from echosr_edge.runtime.batch_process import NO_ANSWER, process_input
-from echosr_edge.runtime.batch_report import write_outputs
-from echosr_edge.runtime.batch_store import RecordStore
 from echosr_edge.runtime.display import overlay_lines
 from echosr_edge.runtime.pipeline import LOW_CONFIDENCE, NOT_CARDIAC, CardiacGate, Classifier, Pipeline
 from echosr_edge.runtime.run import result_record
@@ -145,8 +145,8 @@ def test_batch_outputs_count_and_list_abstentions_per_file(tmp_path):
 
 
 def test_bench_reports_coverage_and_selective_accuracy_beside_plain_accuracy():
-    from echosr_edge.runtime.bench import BenchRow, _fidelity, report_table
-
+    from echosr_edge.bench.report import report_table
+    from echosr_edge.bench.runner import BenchRow, _fidelity
     p = pipeline()
     outputs = [p.process(f) for f in (BRIGHT, BRIGHT, DARK, DARK)]  # all say 4CH; the dark two are refused
     row = BenchRow("onnx", "int8", "cpu", "ok")

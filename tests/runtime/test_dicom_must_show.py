@@ -21,8 +21,9 @@ FRAMES = 4
 @pytest.fixture(scope="module")
 def cines(tmp_path_factory):
     """{kind: (path, reference grey T×H×W, a plausible wrong decode T×H×W)} for 'jpeg-ybr' and 'palette'."""
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     root = tmp_path_factory.mktemp("dicom")
     grey = df.sector_cine(FRAMES, size=(72, 88))

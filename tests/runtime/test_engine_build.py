@@ -161,7 +161,7 @@ def test_a_build_is_announced_before_it_starts_with_the_last_builds_time(bundle_
 
 
 def test_bench_on_jetson_times_the_engines_the_device_builds(bundle_dir):
-    from echosr_edge.runtime.bench import bundle_targets
+    from echosr_edge.bench.runner import bundle_targets
 
     targets = bundle_targets(bundle_dir, Manifest.load(bundle_dir), [get_profile("jetson")])
     assert [(t.format, t.precision) for t in targets] == [("tensorrt", "fp32"), ("tensorrt", "fp16")]  # no symmetric INT8 ONNX

@@ -33,9 +33,9 @@ def test_the_web_pane_has_the_originals_aspect_not_the_models_square():
     pytest.importorskip("aiohttp", reason="the live view needs the 'web' extra")
     import cv2
 
-    from echosr_edge.runtime.web import LiveHub
-    from echosr_edge.runtime.web.frames import unpack_frame
-    from echosr_edge.runtime.web.sink import WebSink
+    from echosr_edge.web import LiveHub
+    from echosr_edge.web.frames import unpack_frame
+    from echosr_edge.web.sink import WebSink
 
     class Pipe:
         sr, quality, scale, enhance, provenance = object(), None, 4, "always", None

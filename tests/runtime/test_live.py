@@ -124,7 +124,7 @@ def test_a_stream_that_stalls_is_reopened_and_the_gap_recorded(mjpeg_servers):
         f"http://127.0.0.1:{port}/s", ReconnectPolicy(first_delay_s=0.1, max_delay_s=0.2, give_up_after_s=10, read_timeout_s=1)
     )
     connections = []
-    for index, _, _ in source.frames():
+    for _index, _, _ in source.frames():
         connections.append(source.connection)
         if connections.count(2) >= 3:
             source.close()

@@ -67,7 +67,7 @@ def test_bench_frontier_without_data_says_what_it_needs(profile_bundle):
 
 
 def test_batch_with_the_realtime_profile_runs_the_student(tmp_path, profile_bundle):
-    from echosr_edge.runtime.batch_synth import write_clinic_folder
+    from echosr_edge.data.synth_clinic import write_clinic_folder
 
     root = tmp_path / "in"
     write_clinic_folder(root, files=2, corrupt=0, size=(64, 56), cine_frames=2)
@@ -78,7 +78,7 @@ def test_batch_with_the_realtime_profile_runs_the_student(tmp_path, profile_bund
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     frames = [f for r in records for f in r["frames"]]
     assert frames and all(f["labels"]["view"] in ("2CH", "4CH") for f in frames)
-    from echosr_edge.runtime.batch_store import STATE_DIR
+    from echosr_edge.batch.store import STATE_DIR
 
     settings = json.loads((out / STATE_DIR / "run.json").read_text())
     assert settings["profile"] == "realtime" and set(settings["precisions"]) == {"espcn", "view_16"}

@@ -10,7 +10,7 @@ from echosr_edge import __version__
 from echosr_edge.cli import main
 from echosr_edge.devices.profiles import get_profile
 from echosr_edge.runtime.pipeline import load_pipeline
-from echosr_edge.runtime.provenance import check_block, bundle_reference, provenance_id
+from echosr_edge.runtime.provenance import bundle_reference, check_block, provenance_id
 from echosr_edge.runtime.run import run_source
 from echosr_edge.runtime.sources import open_source
 from tests.runtime.helpers import frames_of, read_log
@@ -87,7 +87,7 @@ def test_verify_provenance_against_another_bundle_lists_every_row(tmp_path, bund
 
 
 def test_bench_rows_carry_the_block(bundle_dir, clip):
-    from echosr_edge.runtime.bench import bench_targets, bundle_targets, load_frames
+    from echosr_edge.bench.runner import bench_targets, bundle_targets, load_frames
     from echosr_edge.bundle.integrity import open_bundle
 
     manifest = open_bundle(bundle_dir)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from echosr_edge.batch.inputs import InputFile, input_kind, read_input
 from echosr_edge.cli import main
 from echosr_edge.data.nifti import write_nifti
 from echosr_edge.data.preprocess import resize_unit, to_grey
-from echosr_edge.runtime.batch_inputs import InputFile, input_kind, read_input
-from echosr_edge.runtime.inspect import read_for_inspection
+from echosr_edge.inspection.inspect import read_for_inspection
 from echosr_edge.runtime.readers import open_file, read_image
 from echosr_edge.runtime.sources import open_source
 
@@ -36,7 +36,7 @@ def files(tmp_path_factory):
     made = {"png": png_dir / "frame.png", "nifti": root / "cine.nii.gz"}
     write_nifti(made["nifti"], _cine(), (0.3, 0.3))
     try:
-        from echosr_edge.runtime.batch_synth import write_dicom
+        from echosr_edge.data.synth_clinic import write_dicom
 
         made["dicom"] = write_dicom(root / "cine.dcm", _cine())
     except ImportError:
@@ -92,9 +92,9 @@ def test_opened_file_says_what_it_is(files):
 def test_ms_is_a_per_stage_dict_in_the_run_log_the_web_feed_and_batch(files, bundle_dir, tmp_path):
     from echosr_edge.runtime.run import run_source
     from echosr_edge.runtime.session import open_session
-    from echosr_edge.runtime.web.frames import unpack_frame
-    from echosr_edge.runtime.web.hub import LiveHub
-    from echosr_edge.runtime.web.sink import WebSink
+    from echosr_edge.web.frames import unpack_frame
+    from echosr_edge.web.hub import LiveHub
+    from echosr_edge.web.sink import WebSink
 
     nifti = files["nifti"]
     log = tmp_path / "run.jsonl"

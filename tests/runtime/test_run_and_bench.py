@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from echosr_edge.bench.report import report_markdown, write_report
+from echosr_edge.bench.runner import bench_bundle
 from echosr_edge.devices.profiles import get_profile
 from echosr_edge.errors import SourceError
-from echosr_edge.runtime.bench import bench_bundle, report_markdown, write_report
 from echosr_edge.runtime.pipeline import load_pipeline
 from echosr_edge.runtime.run import run_source
 from echosr_edge.runtime.sources import open_source
@@ -31,7 +32,7 @@ def test_run_logs_every_frame_of_a_video(tmp_path, bundle_dir, video):
     path, count = video
     pipeline = load_pipeline(bundle_dir, get_profile("cpu"), precision="int8")
     summary = run_source(pipeline, open_source(path), log_path=tmp_path / "run.jsonl")
-    records = [json.loads(l) for l in (tmp_path / "run.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()]
     assert summary.frames == count == len(records)
     assert [r["frame"] for r in records] == list(range(count))
     assert {"labels", "probabilities", "ms", "enhanced"} <= set(records[0])
@@ -69,7 +70,7 @@ def test_bench_reports_fp32_and_int8_with_fidelity_against_fp32(tmp_path, bundle
 
 
 def test_bench_sets_each_stage_against_its_engine_alone_and_a_measured_ceiling(tmp_path, bundle_dir):
-    from echosr_edge.runtime.bench import format_table
+    from echosr_edge.bench.report import format_table
 
     report = bench_bundle(bundle_dir, get_profile("cpu"), runs=3, warmup=1, precisions=("int8",))
     row = report.rows[0]

@@ -1,6 +1,5 @@
 """Nothing lost on stop: SIGTERM/SIGHUP end a run cleanly (exit 0, sinks closed), recordings are short segments."""
 
-import json
 import os
 import shutil
 import signal

@@ -40,7 +40,7 @@ sys.modules['torch'] = None
 sys.modules['torchvision'] = None
 sys.modules['skimage'] = None
 from echosr_edge.devices.profiles import get_profile
-from echosr_edge.runtime.bench import bench_bundle
+from echosr_edge.bench.runner import bench_bundle
 report = bench_bundle({str(bundle_dir)!r}, get_profile('cpu'), runs=2, warmup=1)
 print(len(report.rows), report.rows[1].sr_ssim_vs_fp32 is not None)
 """

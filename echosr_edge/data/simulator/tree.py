@@ -29,7 +29,6 @@ from echosr_edge.data.synth import allocate_qualities, quality_counts, systole_a
 from echosr_edge.errors import ConfigError
 
 
-
 @dataclass(frozen=True)
 class ViewPlan:
     """Everything drawn for one view of one patient before any pixel is formed."""

@@ -1,0 +1,1 @@
+"""Offline batch processing of a clinic's scans, on the runtime core (torch-free)."""
