@@ -27,7 +27,9 @@ from echosr_edge.train.experiment_config import get_config  # noqa: E402
 from echosr_edge.train.experiment_report import write_report  # noqa: E402
 from echosr_edge.train.experiments import run_experiments  # noqa: E402
 
-QUICK = dict(hr_size=64, classifier_size=64, sr_epochs=3, classifier_epochs=3, bootstrap=1000)
+# For a loaded machine: smaller frames, SRResNet only, no augmented competitor.
+QUICK = dict(hr_size=64, classifier_size=64, sr_epochs=4, classifier_epochs=3, sr_models=("srresnet",), augmented=False,
+             bootstrap=1000)
 SR_ARMS = ("srresnet", "srgan")
 
 
