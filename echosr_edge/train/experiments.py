@@ -49,14 +49,15 @@ def _fold_seed(repeat: int, fold: int) -> int:
     return repeat * 100 + fold
 
 
-def _train_sr_cell(kind: str, frames: list[Frame], path: Path, config: ExperimentConfig, seed: int, start: Path | None):
-    """Fine-tune one SR model into ``path`` (per-epoch state beside it); returns (model, meta)."""
+def _train_sr_cell(kind: str, frames: list[Frame], path: Path, config: ExperimentConfig, seed: int, start: Path | None,
+                   resume: bool):
+    """Fine-tune one SR model into ``path`` (per-epoch state beside it, continued under ``resume``); returns (model, meta)."""
     from echosr_edge.models.checkpoint import save_checkpoint
     from echosr_edge.train.gan import train_srgan
     from echosr_edge.train.loop import Checkpointing
     from echosr_edge.train.sr import train_sr
 
-    files = Checkpointing.beside(path, resume=True)  # a state file here is this cell's own, interrupted
+    files = Checkpointing.beside(path, resume=resume)
     base = config.schedule.sr if kind == "srresnet" else config.schedule.srgan
     cfg = replace(base, seed=seed, device=config.device, pretrained=start)
     meta = {"role": "sr", "model": kind, "hr_size": cfg.hr_size, "scale": cfg.scale, "train_frames": len(frames),
@@ -92,7 +93,7 @@ def _sr_models(store: CellStore, config: ExperimentConfig, repeat: int | None, f
         if kind == "srgan" and config.srgan_from_srresnet and "srresnet" in models:
             start = store.sr_path(repeat, fold, "srresnet")
         say(f"{label}: fine-tuning on {len(good)} good frames")
-        models[kind], metas[kind] = _train_sr_cell(kind, good, path, config, seed, start)
+        models[kind], metas[kind] = _train_sr_cell(kind, good, path, config, seed, start, store.resume)
         store.mark(label, skipped=False)
     return models, metas
 

@@ -115,7 +115,7 @@ def summarise(rows: list[tuple], config) -> dict:
                 {"a": a, "b": b, "tier": tier, **_paired(groups[(task, setting, a, None, tier)], groups[(task, setting, b, None, tier)], n_boot)}
                 for a, b in comparisons_for(arms) for tier in QUALITIES
             ]
-    mdd = [c["mdd_points"] for t in paired.values() for s in t.values() for c in s if np.isfinite(c["mdd_points"])]
+    mdd = [c["mdd_points"] for t in paired.values() for s in t.values() for c in s if np.isfinite(c["mdd_points"]) and c["mdd_points"] > 0]  # 0: no discordant pair, nothing to power
     return {
         "table2": table2,
         "fig4": fig4,
