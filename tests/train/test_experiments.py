@@ -146,3 +146,15 @@ def test_sr_fidelity_under_sr_data_all_is_not_called_held_out():
     config_all = get_config("smoke", sr_data="all")
     assert "not held out" in _mean_fidelity({"srresnet": [fold]}, config_all)["srresnet"]["frames_are"]
     assert "held-out" in _mean_fidelity({"srresnet": [fold]}, get_config("smoke"))["srresnet"]["frames_are"]
+
+
+def test_cli_refuses_the_paper_config_in_one_line_naming_allow_deviation(tmp_path):
+    from click.testing import CliRunner
+
+    from echosr_edge.cli import main
+
+    root = tmp_path / "camus"
+    (root / "database_nifti" / "patient0001").mkdir(parents=True)
+    result = CliRunner().invoke(main, ["train", "experiments", str(root), "--config", "paper", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "--allow-deviation" in result.output and "Traceback" not in result.output
