@@ -306,7 +306,7 @@ def run_soak(
     """Run the live pipeline on the faulty local stream until ``frames`` frames are processed."""
     from echosr_edge.devices.profiles import get_profile
     from echosr_edge.runtime.live import ReconnectPolicy
-    from echosr_edge.runtime.pipeline import load_pipeline
+    from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.run import run_source
     from echosr_edge.runtime.sources import open_source
 
@@ -351,7 +351,7 @@ def run_soak(
     report.rss_start_mb = round(_rss_mb(), 1)
     started = time.monotonic()
     try:
-        pipeline = load_pipeline(bundle, get_profile("cpu"), precision=precision)
+        pipeline = open_session(bundle, get_profile("cpu"), precision=precision, enhance="always", crop=False, startup_check=False).pipeline
         policy = ReconnectPolicy(first_delay_s=0.1, max_delay_s=1.0, give_up_after_s=60.0, open_timeout_s=2.0, read_timeout_s=1.0)
         source = open_source(f"http://127.0.0.1:{port}/stream.mjpg", policy=policy)
         deadline = started + max_seconds if max_seconds else None

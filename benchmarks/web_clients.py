@@ -38,7 +38,7 @@ import numpy as np
 
 from echosr_edge.devices.profiles import get_profile
 from echosr_edge.runtime.bench import machine_info
-from echosr_edge.runtime.pipeline import load_pipeline
+from echosr_edge.runtime.session import open_session
 from echosr_edge.runtime.run import result_record
 from echosr_edge.runtime.web import LiveHub, serve
 
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
     period = 1.0 / args.fps if args.fps else 0.0
 
     pin_thread(pipeline_cpus)  # the engines' threads are made now and keep this CPU set
-    pipeline = load_pipeline(args.bundle, get_profile(args.device), precision=args.precision)
+    pipeline = open_session(args.bundle, get_profile(args.device), precision=args.precision, enhance="always", crop=False, startup_check=False).pipeline
     frames = load_frames(args.source, args.bundle)
     hub = LiveHub(enhance_mode=pipeline.enhance, enhance_modes=(pipeline.enhance,))
     run_block(pipeline, frames, None, args.block, 0, period)  # warm-up, not counted

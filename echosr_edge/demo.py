@@ -63,8 +63,8 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     from echosr_edge.devices.profiles import get_profile
     from echosr_edge.export.bundle_writer import ExportConfig, export_bundle
     from echosr_edge.runtime.bench import bench_bundle, write_report
-    from echosr_edge.runtime.pipeline import load_pipeline
     from echosr_edge.runtime.run import run_source
+    from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.sources import open_source
     from echosr_edge.train.classifier import ClassifierTrainConfig
     from echosr_edge.train.jobs import classifier_job, sr_job
@@ -128,7 +128,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     video = write_video(out / "demo.mp4", np.stack([f.image for f in test[: config.video_frames]]), "mp4v", fps=10.0)
     device = get_profile("cpu")
     # The device's choice: INT8 where it met its export budget, the next precision where it did not.
-    pipeline = load_pipeline(bundle, device)
+    pipeline = open_session(bundle, device, enhance="always", crop=False, startup_check=False).pipeline
     say("    " + ", ".join(f"{name} {a.format}/{a.precision}" for name, a in pipeline.artifacts.items()))
     for note in pipeline.notes:
         say(f"    {note}")

@@ -6,7 +6,19 @@ from pathlib import Path
 
 
 class EchoSRError(Exception):
-    """Base of every error the product raises on purpose; the CLI prints it as one line."""
+    """Base of every error the product raises on purpose; the CLI prints it as one line.
+
+    ``exit_code`` is what the command line exits with (documented in README: 1 an error the
+    user can fix, 2 a usage error); subclasses set their own, as click's exceptions do.
+    """
+
+    exit_code = 1
+
+
+class OptionError(EchoSRError):
+    """Options that cannot go together, or do not fit this device or bundle (a usage error)."""
+
+    exit_code = 2
 
 
 class DataError(EchoSRError):

@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from echosr_edge.bundle.vocabulary import FORMATS, PRECISIONS
 from echosr_edge.errors import BundleError
 
-FORMATS = ("onnx", "openvino", "tensorrt")
-PRECISIONS = ("fp32", "fp16", "int8")
 ROLES = ("sr", "classifier")
 MAX_PATH_CHARS = 1024
 # Names the bundle keeps for itself: the manifest, and signatures that cannot pin themselves.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from echosr_edge.cli._trust import trust_option, trust_store
+from echosr_edge.cli._trust import trust_option
 
 
 @click.command("bench")
@@ -35,12 +35,12 @@ from echosr_edge.cli._trust import trust_option, trust_store
 def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torch_checkpoints, out, model_profile, frontier,
             frontier_classifiers, poor_frames, split_seed, test_fraction, trust) -> None:
     """Bench BUNDLE: per-stage latency, fps, memory, size and fidelity against FP32 for every target."""
-    from echosr_edge.bundle.integrity import open_bundle
     from echosr_edge.devices.detect import detect_devices
     from echosr_edge.devices.profiles import get_profile
     from echosr_edge.runtime.bench import bench_targets, bundle_targets, format_table, load_frames, write_report
+    from echosr_edge.runtime.session import open_verified, resolve_device
 
-    manifest = open_bundle(bundle, trust=trust_store(trust))
+    manifest, _ = open_verified(bundle, trust)
     statuses = {s.name: s for s in detect_devices()}
     names = [n for n in statuses if statuses[n].available] if "all" in devices else list(devices)
     profiles = []
@@ -51,12 +51,7 @@ def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torc
         if not status.available:
             click.echo(f"skipping device {name}: {status.reason}", err=True)
             continue
-        profile = get_profile(name).with_formats(status.formats)
-        if threads:
-            profile = profile.__class__(**{**profile.__dict__, "threads": threads})
-        if "openvino" in profile.formats:
-            profile = profile.with_options("openvino", performance_hint=hint.upper())
-        profiles.append(profile)
+        profiles.append(resolve_device(get_profile(name).with_formats(status.formats), threads=threads, openvino_hint=hint))
     if frontier:
         from echosr_edge.cli._frontier import run_frontier_command
 

@@ -9,8 +9,7 @@ import click
 
 from echosr_edge.calibration.methods import METHODS
 
-TARGETS = ("onnx", "openvino", "tensorrt")
-PRECISIONS = ("fp32", "fp16", "int8")
+from echosr_edge.bundle.vocabulary import FORMATS as TARGETS, PRECISIONS
 
 
 def format_export_table(rows) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from echosr_edge.cli._trust import trust_option, trust_store
+from echosr_edge.cli._trust import trust_option
 
 
 def _text(inspection) -> str:
@@ -48,7 +48,7 @@ def command(file: Path, as_json: bool, save_path: Path | None, frame_index: int,
     from echosr_edge.errors import DataError
     from echosr_edge.runtime.inspect import inspect_file, preview
 
-    inspection, frame = inspect_file(file, frame_index, bundle, trust_store(trust) if bundle else None)
+    inspection, frame = inspect_file(file, frame_index, bundle, trust)
     if save_path is not None:
         save_path.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(save_path), preview(frame, inspection)):

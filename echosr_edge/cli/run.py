@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from echosr_edge.cli._trust import trust_option, trust_store
+from echosr_edge.cli._trust import trust_option
 
 from echosr_edge.devices.profiles import DEVICE_NAMES
 
@@ -47,16 +47,10 @@ def command(
     no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
-    from dataclasses import replace
-
-    from echosr_edge.bundle.integrity import open_bundle
-    from echosr_edge.devices.detect import require_device
-    from echosr_edge.runtime.checks import check_engines, enforce
     from echosr_edge.runtime.display import display_available
     from echosr_edge.runtime.live import ReconnectPolicy
-    from echosr_edge.runtime.pipeline import load_pipeline
     from echosr_edge.runtime.run import run_source
-    from echosr_edge.runtime.sector import SectorCropper
+    from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.sinks import RecordSink, WindowSink
     from echosr_edge.runtime.sources import open_source
 
@@ -65,35 +59,14 @@ def command(
     # Cheap checks first: a wrong device or a missing file is reported before models load.
     policy = ReconnectPolicy(give_up_after_s=give_up_after)
     frames = open_source(camera if camera is not None else source, realtime=realtime, policy=policy)
-    # An explicit device is checked before the bundle: "TensorRT is missing" is the first thing to fix.
-    profile = require_device(device) if device != "auto" else None
-    manifest = open_bundle(bundle, trust=trust_store(trust))
-    manifest.for_profile(model_profile)  # an unknown profile is refused before any engine loads
-    profile = profile or require_device("auto", manifest.for_profile(model_profile), precision)
-    if dla is not None:
-        if "tensorrt" not in profile.formats:
-            raise click.BadParameter(f"--dla needs a TensorRT device (jetson or cuda), not {profile.name!r}", param_hint="--dla")
-        profile = profile.with_options("tensorrt", dla_core=dla)
-    if threads:
-        profile = replace(profile, threads=threads)
-
-    pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, None if no_crop else SectorCropper(), model_profile)
-    chosen = ", ".join(f"{name} {a.format}/{a.precision}" for name, a in pipeline.artifacts.items())
-    _say(f"device {profile.name}, profile {model_profile}: {chosen}; enhance {pipeline.enhance}")
-    for note in pipeline.notes:
-        _say(note)
-    check = check_engines(bundle, manifest, pipeline)
-    problems = enforce(check, strict)
-    for line in problems:
-        _say(f"warning: start-up check: {line}")
-    if check.checks and not problems:
-        ties = sum(c.near_ties for c in check.checks)
-        _say(
-            f"start-up check: {len(check.checks)} models match their FP32 references on {check.frames} frames"
-            + (f" ({ties} FP32 near-tie decision(s) not counted)" if ties else "")
-        )
-    for line in check.skipped:
-        _say(f"start-up check skipped: {line}")
+    session = open_session(
+        bundle, device, precision=precision, bundle_profile=model_profile, trust=trust,
+        threads=threads, enhance=enhance, crop=not no_crop, dla=dla, strict=strict,
+    )
+    pipeline = session.pipeline
+    _say(session.describe())
+    for line in session.notes + session.check_lines():
+        _say(line)
 
     sinks = []
     if not headless:

@@ -22,7 +22,9 @@ def to_grey(frame: np.ndarray) -> np.ndarray:
         grey = cv2.cvtColor(np.ascontiguousarray(frame), code)
     else:
         raise ValueError(f"expected an H×W or H×W×3 frame, got shape {frame.shape}")
-    if grey.dtype != np.uint8:
+    if grey.dtype == np.uint16:  # the readers' scaling of 16-bit images (runtime.readers.read_image)
+        grey = (grey // 257).astype(np.uint8)
+    elif grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)
     return grey
 

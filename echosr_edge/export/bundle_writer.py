@@ -28,7 +28,8 @@ from echosr_edge.errors import DataError, MissingExtra
 from echosr_edge.export.graph import float_layer_rule
 from echosr_edge.export.models import ExportModel, discover_models
 from echosr_edge.export.onnx_export import DEFAULT_OPSET, export_onnx, simplify_onnx
-from echosr_edge.export.targets import PRECISIONS, SUFFIX, TARGETS, BuildContext, Built, Unavailable, build
+from echosr_edge.bundle.vocabulary import PRECISIONS, SUFFIX
+from echosr_edge.export.targets import TARGETS, BuildContext, Built, Unavailable, build
 from echosr_edge.export.tensorrt_export import TensorRTSettings
 from echosr_edge.export.verify import Budgets, run_artifact, summary, verify
 

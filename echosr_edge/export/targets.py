@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bundle.vocabulary import FORMATS
 from echosr_edge.export.graph import onnx_float_convs
 from echosr_edge.export.models import ExportModel
 
-TARGETS: tuple[str, ...] = ("onnx", "openvino", "tensorrt")
-PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
-SUFFIX = {"onnx": ".onnx", "openvino": ".xml", "tensorrt": ".engine"}
+TARGETS: tuple[str, ...] = FORMATS  # --targets names artifact formats
 
 
 class Unavailable(Exception):

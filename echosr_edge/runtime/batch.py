@@ -18,11 +18,10 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.devices.profiles import get_profile
 from echosr_edge.errors import EchoSRError
 from echosr_edge.runtime.batch_inputs import Discovery, InputFile, discover_inputs
@@ -35,7 +34,7 @@ from echosr_edge.runtime.batch_store import (
     input_stamp,
     sweep_partials,
 )
-from echosr_edge.runtime.pipeline import load_pipeline
+from echosr_edge.runtime.session import open_session
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +137,10 @@ def _init_worker(parent: int, bundle: str, profile, precision, enhance, manifest
     _WORKER.update(parent=parent, out=Path(out), keep_phi=keep_phi, images=images)
     _die_with_parent()
     try:
-        _WORKER["pipeline"] = load_pipeline(Path(bundle), profile, precision=precision, enhance=enhance, manifest=manifest)
+        # The parent verified the bundle (trust store included) and hands its manifest over.
+        _WORKER["pipeline"] = open_session(
+            Path(bundle), profile, precision=precision, enhance=enhance, manifest=manifest, crop=False, startup_check=False
+        ).pipeline
     except Exception as exc:  # reported by the first task, so the parent can stop with the reason
         _WORKER["init_error"] = f"{type(exc).__name__}: {exc}"
 
@@ -237,13 +239,12 @@ def run_pool(
 def _open_bundle(config: BatchConfig):
     """The device profile (threads per worker set), the verified manifest and the precision of
     each model the run will use. Opens the engines once, so a bad bundle stops the run here."""
-    from echosr_edge.bundle.trust import resolve_trust_store
-
-    profile = replace(get_profile(config.device), threads=config.threads)
-    manifest = open_bundle(Path(config.bundle), trust=resolve_trust_store(tuple(config.trust))).for_profile(config.profile)
-    pipeline = load_pipeline(config.bundle, profile, precision=config.precision, enhance=config.enhance, manifest=manifest)
-    artifacts = {name: art.precision for name, art in pipeline.artifacts.items()}
-    return profile, manifest, artifacts
+    session = open_session(
+        Path(config.bundle), get_profile(config.device), precision=config.precision, bundle_profile=config.profile,
+        trust=tuple(config.trust), threads=config.threads, enhance=config.enhance, crop=False, startup_check=False,
+    )
+    artifacts = {name: art.precision for name, art in session.pipeline.artifacts.items()}
+    return session.device, session.manifest.for_profile(config.profile), artifacts
 
 
 def run_batch(

@@ -19,6 +19,7 @@ import numpy as np
 from echosr_edge.data.records import QUALITIES
 from echosr_edge.errors import DataError
 from echosr_edge.runtime.batch_inputs import InputFile, read_input
+from echosr_edge.runtime.record import FrameRecord
 from echosr_edge.runtime.batch_store import fsync_files, input_stamp, write_atomic
 from echosr_edge.runtime.pipeline import Pipeline
 
@@ -112,7 +113,7 @@ def summarise(frames: list[dict]) -> dict:
     if scored:
         worst, index = max(scored)
         summary["poorest_frame"], summary["poorest_score"] = index, round(worst, 4)
-    summary["mean_ms"] = round(float(np.mean([f["ms"] for f in frames])), 3)
+    summary["mean_ms"] = round(float(np.mean([f["ms"]["total"] for f in frames])), 3)
     return summary
 
 
@@ -137,19 +138,12 @@ def _thumbnail(image: np.ndarray) -> str:
 
 
 def _frame_record(index: int, result, image_path: str | None) -> dict:
-    probabilities = {k: {c: round(p, 5) for c, p in v.items()} for k, v in result.probabilities.items()}
-    labels = {task: "unknown" for task in TASKS}
-    labels.update(result.labels)
-    score, method = poorness(probabilities)
-    return {
-        "frame": index,
-        "labels": labels,
-        "probabilities": probabilities,
-        "poorness": None if score is None else round(score, 5),
-        "poorness_by": method,
-        "enhanced": image_path,
-        "ms": round(result.timings_ms["total"], 3),
-    }
+    """The run log's record (``runtime.record``) plus batch's own keys: the image written and the poorness."""
+    record = FrameRecord.from_result(index, None, result).to_json()
+    record["labels"] = {task: "unknown" for task in TASKS} | record["labels"]
+    score, method = poorness(record["probabilities"])
+    record.update(poorness=None if score is None else round(score, 5), poorness_by=method, enhanced_image=image_path)
+    return record
 
 
 def _error_message(exc: BaseException, inp: InputFile) -> str:

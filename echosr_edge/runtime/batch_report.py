@@ -76,14 +76,14 @@ def _file_row(record: dict) -> dict:
         "poorest_frame": s.get("poorest_frame", ""),
         "poorest_score": s.get("poorest_score", ""),
         "mean_ms": s.get("mean_ms", ""),
-        "enhanced_dir": f"enhanced/{record['file']}" if ok and any(f.get("enhanced") for f in record["frames"]) else "",
+        "enhanced_dir": f"enhanced/{record['file']}" if ok and any(f.get("enhanced_image") for f in record["frames"]) else "",
     }
 
 
 def frame_columns(tasks: dict[str, list[str]]) -> list[str]:
     """frames.csv's columns for a bundle whose classifiers are ``tasks`` (name → labels)."""
     probs = [f"p_{task}_{label}" for task, labels in tasks.items() for label in labels]
-    return ["file", "frame", "quality", "view", "phase", "poorness", "poorness_by", "enhanced", *probs, "ms"]
+    return ["file", "frame", "quality", "view", "phase", "poorness", "poorness_by", "enhanced", "enhanced_image", *probs, "ms"]
 
 
 def _frame_row(relative: str, frame: dict) -> dict:
@@ -92,10 +92,12 @@ def _frame_row(relative: str, frame: dict) -> dict:
         "frame": frame["frame"],
         "poorness": "" if frame["poorness"] is None else frame["poorness"],
         "poorness_by": frame["poorness_by"],
-        "enhanced": frame["enhanced"] or "",
-        "ms": frame["ms"],
+        "enhanced": frame["enhanced"],
+        "enhanced_image": frame["enhanced_image"] or "",
+        "ms": frame["ms"]["total"],
     }
-    row.update({task: frame["labels"].get(task, "unknown") for task in ("quality", "view", "phase")})
+    row.update({task: frame["labels"].get(task, "unknown") for task in ("view", "phase")})
+    row["quality"] = frame.get("quality") or "unknown"
     for task, probs in frame["probabilities"].items():
         row.update({f"p_{task}_{label}": p for label, p in probs.items()})
     return row

@@ -20,8 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.bundle.manifest import Manifest
+from echosr_edge.bundle.vocabulary import PRECISIONS
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.metrics import mean_psnr
 from echosr_edge.runtime.pipeline import Pipeline, load_pipeline
@@ -139,7 +139,7 @@ def bundle_targets(
     bundle_dir: Path,
     manifest: Manifest,
     devices: list[DeviceProfile],
-    precisions: tuple[str, ...] = ("fp32", "fp16", "int8"),
+    precisions: tuple[str, ...] = PRECISIONS,
     profile: str = "default",
 ) -> list[BenchTarget]:
     """A target for each (format, precision) that ``devices`` run and every bench model of ``profile`` has."""
@@ -265,18 +265,21 @@ def bench_bundle(
     labels: dict[str, list[str]] | None = None,
     runs: int = 20,
     warmup: int = 3,
-    precisions: tuple[str, ...] = ("fp32", "fp16", "int8"),
+    precisions: tuple[str, ...] = PRECISIONS,
     on_row: Callable[[BenchRow], None] | None = None,
     devices: list[DeviceProfile] | None = None,
     torch_target: BenchTarget | None = None,
-    trust=None,
+    trust=(),
 ) -> BenchReport:
     """Bench every precision the bundle holds for ``device`` (and ``devices``), plus ``torch_target``.
 
-    ``frames`` default to the bundle's verification frames, with their labels.
+    ``frames`` default to the bundle's verification frames, with their labels. ``trust``: key
+    paths or a TrustStore; by default the configured device trust store.
     """
     bundle_dir = Path(bundle_dir)
-    manifest = open_bundle(bundle_dir, trust=trust)
+    from echosr_edge.runtime.session import open_verified
+
+    manifest, _ = open_verified(bundle_dir, trust)
     if frames is None:
         frames, labels = load_frames(bundle_dir, manifest)
     targets = bundle_targets(bundle_dir, manifest, [device] + list(devices or []), precisions)

@@ -13,17 +13,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from echosr_edge.bundle.manifest import Artifact, TensorSpec
+from echosr_edge.bundle.vocabulary import ADAPTERS  # format → "module:factory"; factory(path, threads=..., **options)
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import BundleError
-
-# artifact format → "module:factory"; the factory takes (path, threads=..., **options) and returns
-# an Engine. Options come from the device profile (providers, OpenVINO hints, the DLA core).
-ADAPTERS: dict[str, str] = {
-    "onnx": "echosr_edge.runtime.engines.onnxruntime:OnnxRuntimeEngine",
-    "openvino": "echosr_edge.runtime.engines.openvino:OpenVINOEngine",
-    "tensorrt": "echosr_edge.runtime.engines.tensorrt:TensorRTEngine",
-}
-
 
 @runtime_checkable
 class Engine(Protocol):

@@ -24,7 +24,6 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.bundle.manifest import Manifest, ModelEntry, TensorSpec
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import BundleError, MissingExtra
@@ -226,7 +225,10 @@ def run_frontier(
     from echosr_edge.runtime.frontier_report import findings
 
     bundle_dir = Path(bundle_dir)
-    manifest = manifest or open_bundle(bundle_dir)
+    if manifest is None:
+        from echosr_edge.runtime.session import open_verified
+
+        manifest, _ = open_verified(bundle_dir)
     profile_name = classifier_profile or ("realtime" if "realtime" in manifest.profile_names else "default")
     clf_entries = [m for m in manifest.for_profile(profile_name).classifiers() if m.task != "quality"]
     if not clf_entries:

@@ -17,12 +17,9 @@ import numpy as np
 
 from echosr_edge.data.preprocess import to_grey
 from echosr_edge.errors import DataError
+from echosr_edge.runtime.readers import OpenedFile, file_kind, open_file
 
 log = logging.getLogger(__name__)
-
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mjpg", ".mjpeg"}
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-
 
 @dataclass(frozen=True)
 class Inspection:
@@ -48,85 +45,39 @@ class Inspection:
         return asdict(self)
 
 
+FORMATS = {"dicom": "DICOM", "nifti": "NIfTI", "metaimage": "MetaImage", "image": "image", "video": "video"}
+
+
 def detect_format(path: Path) -> str:
     """DICOM, NIfTI, MetaImage, image or video, from the suffix or the DICOM preamble."""
-    from echosr_edge.data.dicom import is_dicom_file
-
-    name = path.name.lower()
-    if name.endswith((".nii", ".nii.gz")):
-        return "NIfTI"
-    if name.endswith(".mhd"):
-        return "MetaImage"
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        return "image"
-    if path.suffix.lower() in VIDEO_SUFFIXES:
-        return "video"
-    if is_dicom_file(path):
-        return "DICOM"
-    raise DataError(path, "not a format echosr-edge reads (DICOM, NIfTI, MetaImage .mhd, PNG/JPEG/BMP/TIFF, MP4/AVI/MOV/MKV)")
+    kind = file_kind(path)
+    if kind is None:
+        raise DataError(path, "not a format echosr-edge reads (DICOM, NIfTI, MetaImage .mhd, PNG/JPEG/BMP/TIFF, MP4/AVI/MOV/MKV)")
+    return FORMATS[kind]
 
 
-def _dicom(path: Path, index: int) -> tuple[dict, np.ndarray]:
-    from echosr_edge.data.dicom import dicom_info, iter_dicom_frames
+def _facts(opened: OpenedFile, frame: np.ndarray) -> dict:
+    """The reader's facts for a non-DICOM file (DICOM adds its header's, see ``_dicom_facts``)."""
+    colour = "grey" if frame.ndim == 2 else ("BGRA" if frame.shape[2] == 4 else "BGR")
+    encoding = {"image": opened.path.suffix.lower().lstrip("."), "video": opened.metadata.get("codec")}.get(opened.kind)
+    return dict(
+        frames=max(opened.count or 1, 1), height=frame.shape[0], width=frame.shape[1], colour=colour, encoding=encoding,
+        fps=opened.fps, spacing_mm=opened.spacing_mm,
+        spacing_source=f"{FORMATS[opened.kind]} header" if opened.spacing_mm is not None else None,
+        region=None, region_source=None,
+    )
+
+
+def _dicom_facts(path: Path) -> dict:
+    from echosr_edge.data.dicom import dicom_info
 
     info = dicom_info(path)
-    frame = next(iter_dicom_frames(path, indices=[min(index, info.frames - 1)]))
-    facts = dict(
+    return dict(
         frames=info.frames, height=info.rows, width=info.columns, colour=info.photometric,
         encoding=f"{info.transfer_syntax} ({info.transfer_syntax_uid})", fps=info.fps,
         spacing_mm=info.spacing_mm, spacing_source=info.spacing_source,
         region=info.region, region_source="DICOM SequenceOfUltrasoundRegions" if info.region else None,
     )
-    return facts, frame
-
-
-def _volume(path: Path, fmt: str, index: int) -> tuple[dict, np.ndarray]:
-    if fmt == "NIfTI":
-        from echosr_edge.data.nifti import read_nifti as read
-    else:
-        from echosr_edge.data.metaimage import read_metaimage as read
-    frames, spacing = read(path)
-    facts = dict(
-        frames=len(frames), height=frames.shape[1], width=frames.shape[2], colour="grey", encoding=None, fps=None,
-        spacing_mm=tuple(spacing), spacing_source=f"{fmt} header", region=None, region_source=None,
-    )
-    return facts, frames[min(index, len(frames) - 1)]
-
-
-def _image(path: Path) -> tuple[dict, np.ndarray]:
-    from echosr_edge.runtime.batch_inputs import read_image
-
-    image = read_image(path)
-    colour = "grey" if image.ndim == 2 else ("BGRA" if image.shape[2] == 4 else "BGR")
-    facts = dict(
-        frames=1, height=image.shape[0], width=image.shape[1], colour=colour, encoding=path.suffix.lower().lstrip("."),
-        fps=None, spacing_mm=None, spacing_source=None, region=None, region_source=None,
-    )
-    return facts, image
-
-
-def _video(path: Path, index: int) -> tuple[dict, np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    try:
-        if not cap.isOpened():
-            raise DataError(path, "not a readable video (unsupported codec or damaged)")
-        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        fourcc = int(cap.get(cv2.CAP_PROP_FOURCC))
-        if index:
-            cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-        ok, frame = cap.read()
-    finally:
-        cap.release()
-    if not ok or frame is None:
-        raise DataError(path, "the video has no readable frames")
-    codec = "".join(chr((fourcc >> (8 * i)) & 0xFF) for i in range(4)).strip("\0 ") or None
-    facts = dict(
-        frames=max(count, 1), height=frame.shape[0], width=frame.shape[1], colour="BGR" if frame.ndim == 3 else "grey",
-        encoding=codec, fps=round(fps, 3) if 0 < fps < 1000 else None, spacing_mm=None, spacing_source=None,
-        region=None, region_source=None,
-    )
-    return facts, frame
 
 
 def read_for_inspection(path: Path, index: int = 0) -> tuple[str, dict, np.ndarray]:
@@ -135,33 +86,24 @@ def read_for_inspection(path: Path, index: int = 0) -> tuple[str, dict, np.ndarr
     if not path.is_file():
         raise DataError(path, "file not found")
     fmt = detect_format(path)
-    if fmt == "DICOM":
-        facts, frame = _dicom(path, index)
-    elif fmt in ("NIfTI", "MetaImage"):
-        facts, frame = _volume(path, fmt, index)
-    elif fmt == "image":
-        facts, frame = _image(path)
-    else:
-        facts, frame = _video(path, index)
+    opened = open_file(path)  # the reader run and batch use: the frames are the ones they see
+    frame = opened.frame(index)
+    facts = _dicom_facts(path) if opened.kind == "dicom" else _facts(opened, frame)
     return fmt, facts, frame
 
 
 def _quality(frame: np.ndarray, bundle: Path, trust) -> tuple[str | None, dict | None, str | None]:
     """(label, probabilities, note) from the bundle's quality model, run as ``run`` would run it."""
-    from echosr_edge.bundle.integrity import open_bundle
-    from echosr_edge.devices.detect import require_device
-    from echosr_edge.runtime.pipeline import load_pipeline
-    from echosr_edge.runtime.sector import SectorCropper
+    from echosr_edge.runtime.session import open_session
 
-    manifest = open_bundle(bundle, trust=trust)
-    pipeline = load_pipeline(bundle, require_device("auto", manifest), None, "never", manifest, SectorCropper())
+    pipeline = open_session(bundle, "auto", trust=trust, enhance="never", startup_check=False).pipeline
     if pipeline.quality is None:
         return None, None, f"quality: not estimated ({bundle} has no quality model)"
     result = pipeline.process(frame)
     return result.quality, result.quality_probabilities, None
 
 
-def inspect_file(path: Path, frame_index: int = 0, bundle: Path | None = None, trust=None) -> tuple[Inspection, np.ndarray]:
+def inspect_file(path: Path, frame_index: int = 0, bundle: Path | None = None, trust=()) -> tuple[Inspection, np.ndarray]:
     """Inspect ``path``: (what the readers see, frame ``frame_index`` as H×W or H×W×3 BGR uint8).
 
     The region is the DICOM ultrasound region when the file declares one, else what

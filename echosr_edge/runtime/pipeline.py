@@ -167,7 +167,10 @@ def load_pipeline(
     sector: SectorCropper | None = None,
     profile: str = "default",
 ) -> Pipeline:
-    """Verify the bundle's checksums, open the engines ``device`` selects and build the pipeline.
+    """Open the engines ``device`` selects for a verified ``manifest`` and build the pipeline.
+
+    Commands use ``runtime.session.open_session``, which also resolves the device and runs the
+    start-up check; without ``manifest`` the bundle is verified here against the configured trust store.
 
     Only the models of ``profile`` are loaded ("default", or e.g. "realtime": the distilled
     student and the classifiers at their fast input size).
@@ -177,7 +180,11 @@ def load_pipeline(
     bundle_dir = Path(bundle_dir)
     if enhance not in ENHANCE_MODES:
         raise ValueError(f"enhance must be one of {ENHANCE_MODES}")
-    manifest = (manifest or open_bundle(bundle_dir)).for_profile(profile)
+    if manifest is None:  # the configured device trust store applies to library callers too
+        from echosr_edge.bundle.trust import resolve_trust_store
+
+        manifest = open_bundle(bundle_dir, trust=resolve_trust_store())
+    manifest = manifest.for_profile(profile)
     artifacts: dict[str, Artifact] = {}
     engines: dict[str, Engine] = {}
 

@@ -17,25 +17,14 @@ import numpy as np
 
 from echosr_edge.runtime.live import SourceEvent
 from echosr_edge.runtime.pipeline import FrameResult, Pipeline
+from echosr_edge.runtime.record import FrameRecord
 from echosr_edge.runtime.sinks import JsonlSink, Sink
 from echosr_edge.runtime.sources import FrameSource
 
 
 def result_record(index: int, timestamp: float, result: FrameResult) -> dict:
-    """The JSON record of one processed frame."""
-    return {
-        "frame": index,
-        "timestamp": round(timestamp, 4),
-        "quality": result.quality,
-        "enhanced": result.enhanced_applied,
-        "labels": result.labels,
-        "probabilities": {k: {c: round(p, 5) for c, p in v.items()} for k, v in result.probabilities.items()},
-        "quality_probabilities": (
-            {c: round(p, 5) for c, p in result.quality_probabilities.items()} if result.quality_probabilities else None
-        ),
-        "ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
-        "crop": result.crop.as_list() if result.crop else None,
-    }
+    """The JSON record of one processed frame (``runtime.record.FrameRecord``)."""
+    return FrameRecord.from_result(index, timestamp, result).to_json()
 
 
 @dataclass(frozen=True)

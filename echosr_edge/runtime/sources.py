@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from echosr_edge.errors import DataError, SourceError
+from echosr_edge.runtime.readers import IMAGE_SUFFIXES, NIFTI_SUFFIXES, VIDEO_SUFFIXES, open_file, read_image
 from echosr_edge.runtime.live import (
     CaptureSource,
     LatestFrameSource,
@@ -28,9 +29,6 @@ from echosr_edge.runtime.live import (
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mjpg", ".mjpeg"}
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
 
 class FrameSource(Protocol):
@@ -74,21 +72,11 @@ class VideoFileSource(_FileSource):
         self.fps = fps if 0 < fps < 1000 else 25.0
 
     def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
-        cap = cv2.VideoCapture(str(self.path))
-        if not cap.isOpened():
-            raise SourceError(f"cannot open video {self.path} (unsupported or damaged)")
-        index = 0
         try:
-            while True:
-                ok, frame = cap.read()
-                if not ok:
-                    break
+            for index, frame in enumerate(open_file(self.path, "video").frames()):
                 yield index, index / self.fps, frame
-                index += 1
-        finally:
-            cap.release()
-        if index == 0:
-            raise SourceError(f"video {self.path} has no readable frames")
+        except DataError as exc:
+            raise SourceError(f"video {self.path}: {exc.problem}") from exc
 
 
 class ImageFolderSource(_FileSource):
@@ -103,17 +91,11 @@ class ImageFolderSource(_FileSource):
         self.description = f"{len(self.paths)} images in {self.folder.name}"
 
     def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
-        from echosr_edge.data.image_header import read_image_header
-
         for index, path in enumerate(self.paths):
             try:
-                read_image_header(path)  # refuses a size that would be allocated before decoding
+                frame = read_image(path)  # the batch's and inspect's decoding: 16-bit scaled, sizes checked
             except DataError as exc:
                 log.warning("skipping %s", exc)
-                continue
-            frame = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-            if frame is None:
-                log.warning("skipping unreadable image %s", path)
                 continue
             yield index, index / self.fps, frame
 
@@ -133,12 +115,10 @@ class NiftiSource(_FileSource):
         self.description = f"NIfTI {self.path.name} ({len(self.files)} file(s))"
 
     def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
-        from echosr_edge.data.nifti import read_nifti
-
         index = 0
         for path in self.files:
             try:
-                stack, _ = read_nifti(path)
+                stack = list(open_file(path, "nifti").frames())
             except DataError as exc:
                 if len(self.files) == 1:
                     raise SourceError(str(exc)) from exc
@@ -175,12 +155,10 @@ class DicomSource(_FileSource):
         self.description = f"DICOM {self.path.name} ({len(self.files)} file(s), {info.frames} frame(s) in the first)"
 
     def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
-        from echosr_edge.data.dicom import iter_dicom_frames
-
         index = 0
         for path in self.files:
             try:
-                for frame in iter_dicom_frames(path):
+                for frame in open_file(path, "dicom").frames():
                     yield index, index / self.fps, frame
                     index += 1
             except DataError as exc:

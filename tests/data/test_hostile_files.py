@@ -214,7 +214,7 @@ def test_dicom_element_declaring_gigabytes_allocates_nothing(tmp_path):
     import struct
 
     from echosr_edge.data.dicom import dicom_info
-    from echosr_edge.runtime.batch_inputs import read_dicom_frames
+    from echosr_edge.runtime.readers import read_dicom_frames
     from tests.fuzz.targets import _dicom_bytes
 
     data = bytearray(_dicom_bytes(np.zeros((2, 16, 16), np.uint8)))

@@ -329,7 +329,7 @@ def _seed_image(workdir: Path) -> list[bytes]:
 
 
 def _run_batch_image(data: bytes, workdir: Path):
-    from echosr_edge.runtime.batch_inputs import read_image
+    from echosr_edge.runtime.readers import read_image
 
     path = _fresh(workdir, "batch-image") / "scan.png"
     path.write_bytes(data)
@@ -337,7 +337,7 @@ def _run_batch_image(data: bytes, workdir: Path):
 
 
 def _run_batch_dicom(data: bytes, workdir: Path):
-    from echosr_edge.runtime.batch_inputs import read_dicom_frames
+    from echosr_edge.runtime.readers import read_dicom_frames
 
     path = _fresh(workdir, "batch-dcm") / "scan.dcm"
     path.write_bytes(data)

@@ -63,7 +63,7 @@ def test_every_frame_gets_a_row_labels_and_an_enhanced_png(finished, bundle_dir)
     assert {row["view"] for row in frames} <= {"2CH", "4CH"}
     assert {row["quality"] for row in frames} == {"unknown"}  # the test bundle has no quality model
     for row in frames:
-        image = cv2.imread(str(out / row["enhanced"]), cv2.IMREAD_UNCHANGED)
+        image = cv2.imread(str(out / row["enhanced_image"]), cv2.IMREAD_UNCHANGED)
         assert image is not None and image.dtype == np.uint8
         assert abs(float(row["p_view_2CH"]) + float(row["p_view_4CH"]) - 1.0) < 1e-3
     assert len([p for p in (out / "enhanced").rglob("frame_*.png") if p.is_file()]) == len(frames)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from echosr_edge.errors import DataError, EchoSRError
-from echosr_edge.runtime.batch_inputs import discover_inputs, matches, read_dicom_frames, read_input
+from echosr_edge.runtime.batch_inputs import discover_inputs, matches, read_input
+from echosr_edge.runtime.readers import read_dicom_frames
 from echosr_edge.runtime.batch_synth import PLANTED_PHI, synth_cine, write_clinic_folder, write_dicom
 
 

@@ -105,7 +105,8 @@ def test_quality_model_ranks_the_low_contrast_frames_as_the_poorest(tmp_path):
 def test_enhanced_frames_are_written_as_png_in_a_mirrored_tree(tmp_path):
     out = tmp_path / "out"
     record = process_input(fake_pipeline(), cine_file(tmp_path, [50, 150]), out)
-    paths = [f["enhanced"] for f in record["frames"]]
+    paths = [f["enhanced_image"] for f in record["frames"]]
+    assert all(f["enhanced"] is True for f in record["frames"])
     assert paths == ["enhanced/scans/cine.nii.gz/frame_00000.png", "enhanced/scans/cine.nii.gz/frame_00001.png"]
     image = cv2.imread(str(out / paths[1]), cv2.IMREAD_UNCHANGED)
     assert image.shape == (HR, HR) and image.dtype == np.uint8
@@ -133,7 +134,7 @@ def test_poorness_orders_good_medium_poor():
 def test_summary_of_single_frame_takes_its_labels(tmp_path):
     frames = [{"frame": 0, "labels": {"view": "2CH", "quality": "unknown", "phase": "ES"},
                "probabilities": {"view": {"2CH": 0.7, "4CH": 0.3}, "phase": {"ED": 0.2, "ES": 0.8}},
-               "poorness": 0.3, "ms": 1.0}]
+               "poorness": 0.3, "ms": {"total": 1.0}}]
     summary = summarise(frames)
     assert summary["view"] == "2CH" and summary["es_frames"] == [0] and summary["ed_frames"] == []
 
@@ -142,5 +143,5 @@ def test_no_images_when_enhancement_is_off(tmp_path):
     pipeline = fake_pipeline()
     pipeline.enhance = "never"
     record = process_input(pipeline, cine_file(tmp_path, [50, 150]), tmp_path / "out")
-    assert record["status"] == "ok" and all(f["enhanced"] is None for f in record["frames"])
+    assert record["status"] == "ok" and all(f["enhanced_image"] is None and f["enhanced"] is False for f in record["frames"])
     assert not (tmp_path / "out" / "enhanced").exists()

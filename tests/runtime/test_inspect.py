@@ -116,9 +116,9 @@ def test_a_bundle_without_a_quality_model_says_quality_was_not_estimated(tmp_pat
 
 
 def test_with_a_quality_model_the_quality_is_the_models_on_the_preprocessed_frame(tmp_path, monkeypatch):
-    import echosr_edge.bundle.integrity as integrity
-    import echosr_edge.devices.detect as detect
-    import echosr_edge.runtime.pipeline as pipeline_module
+    from types import SimpleNamespace
+
+    import echosr_edge.runtime.session as session_module
     from echosr_edge.runtime.pipeline import Classifier, Pipeline
     from echosr_edge.runtime.sector import SectorCropper
     from tests.runtime.test_pipeline import FakeEngine
@@ -131,11 +131,9 @@ def test_with_a_quality_model_the_quality_is_the_models_on_the_preprocessed_fram
         return np.array([[10 * m, 0.0, 10 * (0.3 - m)]], np.float32)
 
     quality = Classifier("quality", FakeEngine(by_brightness), ("good", "medium", "poor"), 32)
-    monkeypatch.setattr(integrity, "open_bundle", lambda bundle, trust=None: "manifest")
-    monkeypatch.setattr(detect, "require_device", lambda *args, **kwargs: "cpu")
     monkeypatch.setattr(
-        pipeline_module, "load_pipeline",
-        lambda bundle, device, precision, enhance, manifest, sector: Pipeline(32, 4, None, [], "never", quality, SectorCropper()),
+        session_module, "open_session",
+        lambda bundle, device, **options: SimpleNamespace(pipeline=Pipeline(32, 4, None, [], "never", quality, SectorCropper())),
     )
     capture, _ = screen_capture(LAYOUTS[0])
     cv2.imwrite(str(tmp_path / "bright.png"), np.clip(capture.astype(int) * 3, 0, 255).astype(np.uint8))
