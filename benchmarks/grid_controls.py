@@ -21,15 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_control_tree import write_control_tree  # noqa: E402
+from make_control_tree import write_control_tree
 
-from echosr_edge.train.experiment_config import get_config  # noqa: E402
-from echosr_edge.train.experiment_report import write_report  # noqa: E402
-from echosr_edge.train.experiments import run_experiments  # noqa: E402
+from echosr_edge.train.experiment_config import get_config
+from echosr_edge.train.experiment_report import write_report
+from echosr_edge.train.experiments import run_experiments
 
 # For a loaded machine: smaller frames, SRResNet only, no augmented competitor.
-QUICK = dict(hr_size=64, classifier_size=64, sr_epochs=4, classifier_epochs=3, sr_models=("srresnet",), augmented=False,
-             bootstrap=1000)
+QUICK = {"hr_size": 64, "classifier_size": 64, "sr_epochs": 4, "classifier_epochs": 3, "sr_models": ("srresnet",),
+         "augmented": False, "bootstrap": 1000}
 SR_ARMS = ("srresnet", "srgan")
 
 

@@ -30,7 +30,11 @@ import numpy as np
 
 from echosr_edge.data.records import PHASES, QUALITIES, VIEWS, Frame
 from echosr_edge.data.split_file import UNITS, SplitFile, TaskSplit
-from echosr_edge.data.splits import largest_remainder, patient_strata, stratified_test_patients
+from echosr_edge.data.splits import (
+    largest_remainder,
+    patient_strata,
+    stratified_test_patients,
+)
 
 TASKS: tuple[str, ...] = ("view", "phase")
 Cell = tuple[str, str]  # (view, phase)

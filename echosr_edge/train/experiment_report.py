@@ -37,18 +37,18 @@ def _header(results: dict) -> list[str]:
         "",
         "## Settings",
         "",
-        f"- data: `{results['data']['root']}` ({results['data']['release']} release, {results['data']['patients']} patients, "
-        f"{results['data']['frames']} frames)",
+        (f"- data: `{results['data']['root']}` ({results['data']['release']} release, {results['data']['patients']} patients, "
+         f"{results['data']['frames']} frames)"),
         f"- protocol: patient-grouped {cfg['folds']}-fold cross-validation × {cfg['repeats']} repeat(s); every poor frame of the "
         "task sets is tested once per repeat; SR fine-tuned per fold on the fold's training-side good frames"
         + (" (here: every good frame, `--sr-data all`)" if cfg["sr_data"] == "all" else ""),
-        f"- arms: {', '.join(results['arms'])}; enhancement mode `{cfg['enhance_mode']}` at HR {cfg['hr_size']}², ×{cfg['scale']}; "
-        f"classifier input {cfg['classifier_size']}²",
+        (f"- arms: {', '.join(results['arms'])}; enhancement mode `{cfg['enhance_mode']}` at HR {cfg['hr_size']}², ×{cfg['scale']}; "
+         f"classifier input {cfg['classifier_size']}²"),
         f"- classifier: ResNet-18, {clf['epochs']} epochs, batch {clf['batch']}, Adam {clf['lr']:g}; "
         f"SRResNet {sr['epochs']} epochs; SRGAN {gan['epochs']} epochs"
         + (", started from the fold's fine-tuned SRResNet" if cfg["srgan_from_srresnet"] else ""),
-        f"- accuracies in %, pooled over repeats and folds, with 95 % patient-cluster bootstrap intervals ({cfg['bootstrap']} resamples); "
-        f"cells: {results['cells']['computed']} computed, {results['cells']['skipped']} reused; wall time {results['seconds']:.0f} s",
+        (f"- accuracies in %, pooled over repeats and folds, with 95 % patient-cluster bootstrap intervals ({cfg['bootstrap']} resamples); "
+         f"cells: {results['cells']['computed']} computed, {results['cells']['skipped']} reused; wall time {results['seconds']:.0f} s"),
         f"- power: the smallest paired difference this design detects with 80 % power at two-sided α = 0.05 is "
         f"**{results['power']['mdd_points_median']:.1f} points** (median over comparisons; range "
         + (" to ".join(f"{v:.1f}" for v in results["power"]["mdd_points_range"]) or "—")
@@ -74,8 +74,8 @@ def report_markdown(results: dict) -> str:
     for arm, f in results["sr_fidelity"].items():
         lines.append(f"| {arm} | {f['psnr']:.2f} / {f['ssim']:.4f} | {f['psnr_sector']:.2f} / {f['ssim_sector']:.4f} | "
                      f"{f['psnr_patch']:.2f} / {f['ssim_patch']:.4f} | {f['frames']} | {f['reference']} | {f['frames_are']} |")
-    lines += ["", f"Paper, one poor 2CH ED example (patch): SRResNet {SR_EXAMPLE['srresnet']['psnr']} dB / {SR_EXAMPLE['srresnet']['ssim']}, "
-              f"SRGAN {SR_EXAMPLE['srgan']['psnr']} dB / {SR_EXAMPLE['srgan']['ssim']}."]
+    lines += ["", (f"Paper, one poor 2CH ED example (patch): SRResNet {SR_EXAMPLE['srresnet']['psnr']} dB / {SR_EXAMPLE['srresnet']['ssim']}, "
+                   f"SRGAN {SR_EXAMPLE['srgan']['psnr']} dB / {SR_EXAMPLE['srgan']['ssim']}.")]
     for task in TASKS:
         lines += ["", f"## Table 2 — {task} accuracy (%) before enhancement (ours [95 % CI] | paper)", "",
                   "| train \\ test | good | medium | poor |", "|---|---|---|---|"]

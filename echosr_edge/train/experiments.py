@@ -25,9 +25,9 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -37,9 +37,18 @@ from echosr_edge.data.records import QUALITIES, TASK_LABELS, Frame
 from echosr_edge.data.summary import table1
 from echosr_edge.data.tasks import TASKS, patient_folds, task_sets_for
 from echosr_edge.train.arms import enhance, fidelity, model_restorer
-from echosr_edge.train.experiment_config import DeviationError, ExperimentConfig, deviations, paper_checks
+from echosr_edge.train.experiment_config import (
+    DeviationError,
+    ExperimentConfig,
+    deviations,
+    paper_checks,
+)
 from echosr_edge.train.grid_cells import CellHook, CellStore
-from echosr_edge.train.grid_summary import PREDICTION_COLUMNS, prediction_rows, summarise
+from echosr_edge.train.grid_summary import (
+    PREDICTION_COLUMNS,
+    prediction_rows,
+    summarise,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -208,7 +217,8 @@ def run_experiments(
             sets = task_sets_for(frames, test_patients, QUALITIES, "poor", _fold_seed(repeat, fold))
             train_good = [f for f in frames if f.quality == "good" and f.patient not in test_patients]
             models, metas = shared or _sr_models(store, config, repeat, fold, train_good, say)
-            sr_meta.update(metas)
+            for kind, meta in metas.items():
+                sr_meta.setdefault(kind, []).append({"repeat": repeat, "fold": fold, **meta})
             restorers = {k: model_restorer(m, config.device) for k, m in {**models, **external}.items()}
             chain = (config.hr_size, config.scale, config.enhance_mode)
             in_sets = list({f.key: f for t in QUALITIES for s in sets[t] for f in s}.values())
@@ -226,15 +236,17 @@ def run_experiments(
         writer = csv.writer(fh)
         writer.writerow(PREDICTION_COLUMNS)
         writer.writerows(rows)
-    srgan_loss = sr_meta.get("srgan", {}).get("content_loss")
+    srgan_loss = sr_meta["srgan"][0].get("content_loss") if "srgan" in sr_meta else None
+    departures = deviations(config, len(tree.patients), len(frames), srgan_loss)
+    if tree.skipped:
+        departures.append(f"{len(tree.skipped)} patient(s) unreadable and left out: {', '.join(str(e) for e in tree.skipped[:3])}")
     results = summarise(rows, config)
     results.update({
         "schema": "echosr-edge/experiments",
         "version": 2,
         "config": config.to_dict(),
         "arms": list(config.arms) + (["augmented"] if config.augmented else []),
-        "deviations": deviations(config, len(tree.patients), len(frames), srgan_loss)
-        + [f"{len(tree.skipped)} patient(s) unreadable and left out: {', '.join(str(e) for e in tree.skipped[:3])}"] * bool(tree.skipped),
+        "deviations": departures,
         "data": {"root": str(root), "release": tree.release, "patients": len(tree.patients), "frames": len(frames),
                  "table1": table1(frames)},
         "sr_fidelity": _mean_fidelity(fid, config),

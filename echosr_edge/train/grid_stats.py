@@ -49,7 +49,7 @@ def accuracy_interval(correct, patients, n_boot: int = BOOTSTRAP, seed: int = 0)
     idx = _boot_indices(k, n_boot, seed)
     boot = hits[idx].sum(1) / np.maximum(counts[idx].sum(1), 1)
     low, high = np.quantile(boot, [ALPHA / 2, 1 - ALPHA / 2])
-    return {"accuracy": float(correct.mean()), "ci_low": float(low), "ci_high": float(high), "n": int(len(correct)), "patients": k}
+    return {"accuracy": float(correct.mean()), "ci_low": float(low), "ci_high": float(high), "n": len(correct), "patients": k}
 
 
 def mcnemar_exact(correct_a, correct_b) -> dict:
@@ -93,7 +93,7 @@ def paired_difference(correct_a, correct_b, patients, mcnemar_rows=None, n_boot:
         "mcnemar": mcnemar_exact(a[rows] > 0.5, b[rows] > 0.5),
         "se_points": se,
         "mdd_points": float(mdd),
-        "n": int(len(a)),
+        "n": len(a),
         "patients": k,
     }
 

@@ -20,7 +20,12 @@ import numpy as np
 
 from echosr_edge.data.records import QUALITIES, TASK_LABELS, Frame
 from echosr_edge.data.tasks import TASKS
-from echosr_edge.train.grid_stats import accuracy_interval, balanced_accuracy, confusion, paired_difference
+from echosr_edge.train.grid_stats import (
+    accuracy_interval,
+    balanced_accuracy,
+    confusion,
+    paired_difference,
+)
 
 PREDICTION_COLUMNS = ("repeat", "fold", "task", "setting", "arm", "train_tier", "patient", "view", "phase", "tier",
                       "label", "predicted", "p")

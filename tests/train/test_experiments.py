@@ -10,12 +10,12 @@ pytest.importorskip("torch", reason="experiments need the 'train' extra (torch)"
 pytest.importorskip("matplotlib", reason="experiment figures need matplotlib (the 'train' extra)")
 pytest.importorskip("scipy", reason="experiment statistics need scipy (the 'train' extra)")
 
-from echosr_edge.train.experiment_config import DeviationError, get_config  # noqa: E402
-from echosr_edge.train.experiment_report import write_report  # noqa: E402
-from echosr_edge.train.experiments import _mean_fidelity, run_experiments  # noqa: E402
+from echosr_edge.train.experiment_config import DeviationError, get_config
+from echosr_edge.train.experiment_report import write_report
+from echosr_edge.train.experiments import _mean_fidelity, run_experiments
 
-TINY = dict(hr_size=32, classifier_size=32, classifier_epochs=1, sr_epochs=1, gan_epochs=1, sr_blocks=1, sr_features=8,
-            sr_patch_lr=8, sr_patches_per_frame=1, bootstrap=200)
+TINY = {"hr_size": 32, "classifier_size": 32, "classifier_epochs": 1, "sr_epochs": 1, "gan_epochs": 1, "sr_blocks": 1,
+        "sr_features": 8, "sr_patch_lr": 8, "sr_patches_per_frame": 1, "bootstrap": 200}
 VOLATILE = {"seconds", "cells"}  # wall time, and how many cells were computed rather than reused
 
 
@@ -50,7 +50,7 @@ def test_deviations_name_random_init_mse_fallback_counts_and_split(grid):
 
 
 def test_every_poor_task_frame_is_tested_once_per_repeat_and_arm(grid):
-    out, results = grid
+    out, _ = grid
     with open(out / "predictions.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert set(rows[0]) == {"repeat", "fold", "task", "setting", "arm", "train_tier", "patient", "view", "phase", "tier",
@@ -100,7 +100,7 @@ def test_a_run_killed_after_some_cells_resumes_to_the_same_numbers(grid, tree, t
         run_experiments(tree, tmp_path, config, on_cell=crash_after_five)
     resumed = run_experiments(tree, tmp_path, config, resume=True)
     assert resumed["cells"]["skipped"] == 5
-    strip = lambda r: json.dumps({k: v for k, v in r.items() if k not in VOLATILE}, sort_keys=True, default=float)  # noqa: E731
+    strip = lambda r: json.dumps({k: v for k, v in r.items() if k not in VOLATILE}, sort_keys=True, default=float)
     assert strip(resumed) == strip(uninterrupted)
 
 

@@ -5,9 +5,15 @@ import pytest
 
 pytest.importorskip("scipy", reason="the grid's statistics need scipy (the 'train' extra)")
 
-from echosr_edge.data.records import Frame  # noqa: E402
-from echosr_edge.train.arms import enhance, fidelity, sector_mask  # noqa: E402
-from echosr_edge.train.grid_stats import accuracy_interval, balanced_accuracy, confusion, mcnemar_exact, paired_difference  # noqa: E402
+from echosr_edge.data.records import Frame
+from echosr_edge.train.arms import enhance, fidelity, sector_mask
+from echosr_edge.train.grid_stats import (
+    accuracy_interval,
+    balanced_accuracy,
+    confusion,
+    mcnemar_exact,
+    paired_difference,
+)
 
 
 def test_cluster_interval_is_wider_when_a_patients_frames_agree():
@@ -68,7 +74,7 @@ def test_every_arm_returns_uint8_frames_of_the_chain_size():
     for arm in ("none", "bicubic", "nlmeans"):
         out = enhance(arm, frames, 32, 4, "down-up")
         assert out[0].image.shape == (32, 32) and out[0].image.dtype == np.uint8 and out[0].meta["arm"] == arm
-    identity = lambda lr: np.repeat(np.repeat(lr, 4, axis=2), 4, axis=3)  # noqa: E731
+    identity = lambda lr: np.repeat(np.repeat(lr, 4, axis=2), 4, axis=3)
     assert enhance("sr", frames, 32, 4, "direct", identity)[0].image.shape == (128, 128)
 
 
