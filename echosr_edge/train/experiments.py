@@ -58,6 +58,16 @@ def _fold_seed(repeat: int, fold: int) -> int:
     return repeat * 100 + fold
 
 
+def _where(start: Path | None, cell: Path) -> str | None:
+    """A starting-weights file as recorded: relative to the cells folder when it is another cell."""
+    if start is None:
+        return None
+    try:
+        return f"cells/{Path(start).relative_to(cell.parent.parent)}"  # cells/<fold or shared>/<cell>
+    except ValueError:
+        return str(start)
+
+
 def _train_sr_cell(kind: str, frames: list[Frame], path: Path, config: ExperimentConfig, seed: int, start: Path | None,
                    resume: bool):
     """Fine-tune one SR model into ``path`` (per-epoch state beside it, continued under ``resume``); returns (model, meta)."""
@@ -70,7 +80,7 @@ def _train_sr_cell(kind: str, frames: list[Frame], path: Path, config: Experimen
     base = config.schedule.sr if kind == "srresnet" else config.schedule.srgan
     cfg = replace(base, seed=seed, device=config.device, pretrained=start)
     meta = {"role": "sr", "model": kind, "hr_size": cfg.hr_size, "scale": cfg.scale, "train_frames": len(frames),
-            "init": "pretrained" if start else cfg.init, "pretrained": str(start) if start else None}
+            "init": "pretrained" if start else cfg.init, "pretrained": _where(start, path)}
     if kind == "srresnet":
         model, history = train_sr(frames, cfg, checkpointing=files)
         meta["content_loss"] = "mse"
