@@ -68,7 +68,7 @@ def test_paired_differences_cover_each_arm_vs_none_sr_vs_bicubic_and_vs_augmente
     assert {("bicubic", "none"), ("nlmeans", "none"), ("srresnet", "none"), ("srresnet", "bicubic"), ("srgan", "bicubic"),
             ("srresnet", "augmented")} <= pairs
     for c in results["paired"]["phase"]["train_on_enhanced"]:
-        assert c["ci_low"] <= c["points"] <= c["ci_high"] and 0 <= c["mcnemar"]["p"] <= 1 and c["mdd_points"] >= 0
+        assert c["ci_low"] <= c["ci_high"] and 0 <= c["mcnemar"]["p"] <= 1 and 0 <= c["p_bootstrap"] <= 1 and c["mdd_points"] >= 0
 
 
 def test_cells_hold_balanced_accuracy_and_confusion(grid):
