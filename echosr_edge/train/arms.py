@@ -129,10 +129,12 @@ def fidelity(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str,
     hr, _ = arm_inputs(frames, hr_size, scale, mode)
     outs = restore(arm, frames, hr_size, scale, mode, restorer)
     sums: dict[str, list[float]] = {k: [] for k in ("psnr", "ssim", "psnr_sector", "ssim_sector", "psnr_patch", "ssim_patch")}
+    enlarged = False
     for ref, out in zip(hr, outs):
         ref = ref.astype(np.float64)
         if out.shape != ref.shape:  # direct mode: the reference is bicubic ↑scale(HR)
             ref = bicubic_up(ref.astype(np.float32), out.shape[0] // ref.shape[0]).astype(np.float64)
+            enlarged = True
         out = out.astype(np.float64)
         mask = sector_mask(ref)
         full = _ssim_map(ref, out)
@@ -147,5 +149,5 @@ def fidelity(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str,
     for key, values in sums.items():
         finite = [v for v in values if math.isfinite(v)]
         result[key] = float(np.mean(finite)) if finite else math.inf
-    result["reference"] = "HR (the frame at the HR size)" if mode == "down-up" else f"bicubic ↑{scale} of HR (direct mode)"
+    result["reference"] = f"bicubic ↑{scale} of HR (direct mode)" if enlarged else "HR (the frame at the HR size)"
     return result

@@ -83,3 +83,10 @@ def test_sector_fidelity_excludes_the_black_background():
     whole, sector = (fidelity("bicubic", frames, 64, 4, "down-up")[k] for k in ("psnr", "psnr_sector"))
     assert sector < whole  # the black outside the sector is reproduced for free and flatters the whole-frame PSNR
     assert 0.2 < sector_mask(frames[0].image / 255.0).mean() < 0.9
+
+
+def test_direct_mode_fidelity_names_its_bicubic_reference():
+    frames = [_frame(_sector_image(64))]
+    identity = lambda lr: np.repeat(np.repeat(lr, 4, axis=2), 4, axis=3)
+    assert fidelity("sr", frames, 32, 4, "direct", identity)["reference"].startswith("bicubic ↑4 of HR")
+    assert fidelity("nlmeans", frames, 32, 4, "direct")["reference"].startswith("HR")
