@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 from collections import Counter
 
 import pytest
@@ -33,24 +34,26 @@ def tree(tmp_path_factory):
 @pytest.fixture(scope="module")
 def grid(tree, tmp_path_factory):
     out = tmp_path_factory.mktemp("grid")
-    return out, run_experiments(tree, out, get_config("smoke", **TINY))
+    order = []
+    results = run_experiments(tree, out, get_config("smoke", **TINY), on_cell=lambda label, skipped: order.append(label))
+    return out, results, order
 
 
 def test_results_hold_every_arm_and_the_competitor(grid):
-    _, results = grid
+    _, results, _ = grid
     assert {"none", "bicubic", "nlmeans", "srresnet", "srgan", "augmented"} <= set(results["arms"])
     assert set(results["fig4"]["phase"]["test_time"]) == set(results["arms"])
 
 
 def test_deviations_name_random_init_mse_fallback_counts_and_split(grid):
-    _, results = grid
+    _, results, _ = grid
     text = " ".join(results["deviations"])
     for expected in ("random weights", "content loss is mse", "60 patients where the paper has 500", "cross-validation"):
         assert expected in text
 
 
 def test_every_poor_task_frame_is_tested_once_per_repeat_and_arm(grid):
-    out, _ = grid
+    out, _, _ = grid
     with open(out / "predictions.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert set(rows[0]) == {"repeat", "fold", "task", "setting", "arm", "train_tier", "patient", "view", "phase", "tier",
@@ -63,7 +66,7 @@ def test_every_poor_task_frame_is_tested_once_per_repeat_and_arm(grid):
 
 
 def test_paired_differences_cover_each_arm_vs_none_sr_vs_bicubic_and_vs_augmented(grid):
-    _, results = grid
+    _, results, _ = grid
     pairs = {(c["a"], c["b"]) for c in results["paired"]["view"]["test_time"]}
     assert {("bicubic", "none"), ("nlmeans", "none"), ("srresnet", "none"), ("srresnet", "bicubic"), ("srgan", "bicubic"),
             ("srresnet", "augmented")} <= pairs
@@ -72,13 +75,13 @@ def test_paired_differences_cover_each_arm_vs_none_sr_vs_bicubic_and_vs_augmente
 
 
 def test_cells_hold_balanced_accuracy_and_confusion(grid):
-    _, results = grid
+    _, results, _ = grid
     cell = results["fig4"]["view"]["test_time"]["srresnet"]["good"]
     assert sum(map(sum, cell["confusion"])) == cell["n"] and 0 <= cell["balanced_accuracy"] <= 1
 
 
 def test_report_starts_with_the_deviations_and_shows_paired_differences(grid):
-    out, results = grid
+    out, results, _ = grid
     report = write_report(results, out).read_text()
     assert report.index("## Deviations from the paper") < report.index("## Table 1")
     assert "| srresnet − bicubic |" in report and "p McNemar" in report and "80 % power" in report
@@ -86,28 +89,44 @@ def test_report_starts_with_the_deviations_and_shows_paired_differences(grid):
         assert (out / png).stat().st_size > 1000
 
 
+def _cell_file(cells, label):
+    """A cell's file from its progress label ('r0 f1 srgan', 'r0 f1 phase plain_good')."""
+    repeat, fold, *rest = label.split()
+    folder = cells / f"{repeat}_{fold}"
+    return folder / f"sr_{rest[0]}.pt" if len(rest) == 1 else folder / rest[0] / f"{rest[1]}.json"
+
+
 def test_a_run_killed_after_some_cells_resumes_to_the_same_numbers(grid, tree, tmp_path):
-    _, uninterrupted = grid
+    out, uninterrupted, order = grid
     config = get_config("smoke", **TINY)
+    # The files a run killed in its last fold leaves: every cell before the last fold's SRGAN.
+    shutil.copytree(out / "cells", tmp_path / "cells")
+    unfinished = order[order.index("r0 f1 srgan"):]
+    for label in unfinished[:1] + unfinished[-3:]:  # SRGAN and the last three classifiers (the rest are reused)
+        _cell_file(tmp_path / "cells", label).unlink()
     done = []
 
-    def crash_after_five(label, skipped):
-        done.append(label)
-        if len(done) == 5:
-            raise Crash(label)
+    def crash_after_two(label, skipped):
+        if not skipped:
+            done.append(label)
+            if len(done) == 2:
+                raise Crash(label)
 
     with pytest.raises(Crash):
-        run_experiments(tree, tmp_path, config, on_cell=crash_after_five)
+        run_experiments(tree, tmp_path, config, resume=True, on_cell=crash_after_two)
     resumed = run_experiments(tree, tmp_path, config, resume=True)
-    assert resumed["cells"]["skipped"] == 5
-    strip = lambda r: json.dumps({k: v for k, v in r.items() if k not in VOLATILE}, sort_keys=True, default=float)
+    assert resumed["cells"]["computed"] == 2 and resumed["cells"]["skipped"] == len(order) - 2
     assert strip(resumed) == strip(uninterrupted)
+
+
+def strip(results: dict) -> str:
+    return json.dumps({k: v for k, v in results.items() if k not in VOLATILE}, sort_keys=True, default=float)
 
 
 def test_resume_refuses_cells_made_with_other_settings(grid, tree):
     from echosr_edge.train.grid_cells import ResumeError
 
-    out, _ = grid
+    out, _, _ = grid
     with pytest.raises(ResumeError, match="other settings"):
         run_experiments(tree, out, get_config("smoke", **{**TINY, "classifier_epochs": 2}), resume=True)
 
