@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -15,7 +17,15 @@ class EchoSRError(Exception):
     exit_code = 1
 
 
-class OptionError(EchoSRError):
+class ConfigError(EchoSRError, ValueError):
+    """A setting or input the user chose that cannot be used: an unknown name, a value out of range,
+    settings that do not go together, a data folder with nothing in it to work on.
+
+    Also a ValueError: these replaced ValueErrors, and library callers that catch ValueError keep working.
+    """
+
+
+class OptionError(ConfigError):
     """Options that cannot go together, or do not fit this device or bundle (a usage error)."""
 
     exit_code = 2
@@ -38,8 +48,11 @@ class SourceError(EchoSRError):
     """A frame source that cannot be opened or has gone away."""
 
 
-class MissingExtra(EchoSRError):
-    """An optional package is needed for this feature and is not installed."""
+class MissingExtra(EchoSRError, ImportError):
+    """An optional package is needed for this feature and is not installed.
+
+    Also an ImportError, so ``except ImportError`` and ``except MissingExtra`` catch the same thing.
+    """
 
     def __init__(self, package: str, extra: str):
         self.package = package
@@ -57,3 +70,9 @@ def import_optional(module: str, extra: str):
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingExtra(module.split(".")[0], extra) from exc
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the known name closest to ``name``, or ``""`` when none is close."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""

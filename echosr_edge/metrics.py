@@ -1,4 +1,4 @@
-"""Image-fidelity metrics (numpy; SSIM through scikit-image). Torch-free: the runtime uses them.
+"""Image-fidelity metrics in numpy alone. Torch-free: the runtime uses them on a core install.
 
 Convention, used everywhere the product reports PSNR or SSIM:
 
@@ -8,9 +8,11 @@ Convention, used everywhere the product reports PSNR or SSIM:
   that want the SR literature's habit of cropping ``scale`` pixels pass ``crop=scale``;
 - PSNR is 10·log10(1 / MSE), the formula of scikit-image's ``peak_signal_noise_ratio`` (a test
   checks they agree); a perfect match is +inf and means skip it;
-- SSIM is scikit-image's ``structural_similarity`` with the settings of Wang et al. (2004): an
-  11×11 Gaussian window, σ = 1.5, population covariance (``gaussian_weights=True``,
-  ``use_sample_covariance=False``), K1 = 0.01, K2 = 0.03.
+- SSIM has the settings of Wang et al. (2004): an 11×11 Gaussian window, σ = 1.5, population
+  covariance, K1 = 0.01, K2 = 0.03, averaged over the positions where the window fits inside the
+  image. It is computed here in numpy and equals scikit-image's ``structural_similarity(...,
+  gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0)`` (a test
+  checks it to 1e-6), so a device never needs scikit-image.
 """
 
 from __future__ import annotations
@@ -41,19 +43,40 @@ def psnr(reference: np.ndarray, test: np.ndarray, crop: int = 0) -> float:
     return math.inf if mse == 0 else 10.0 * math.log10(1.0 / mse)
 
 
-def ssim(reference: np.ndarray, test: np.ndarray, crop: int = 0) -> float:
-    """SSIM of two H×W images in [0, 1] (scikit-image, Wang et al. 2004 settings, range 1.0)."""
-    from echosr_edge.errors import import_optional
+SSIM_SIGMA = 1.5
+SSIM_RADIUS = int(3.5 * SSIM_SIGMA + 0.5)  # scikit-image truncates its Gaussian at 3.5 σ: an 11×11 window
+SSIM_K1, SSIM_K2 = 0.01, 0.03
 
-    metrics = import_optional("skimage.metrics", "train")
+
+def _gaussian_window() -> np.ndarray:
+    x = np.arange(-SSIM_RADIUS, SSIM_RADIUS + 1, dtype=np.float64)
+    weights = np.exp(-0.5 * (x / SSIM_SIGMA) ** 2)
+    return weights / weights.sum()
+
+
+def _local_mean(image: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """The window-weighted mean at every position where the window fits inside ``image`` (separable)."""
+    size = len(window)
+    rows = sum(w * image[i : image.shape[0] - size + 1 + i] for i, w in enumerate(window))
+    return sum(w * rows[:, i : image.shape[1] - size + 1 + i] for i, w in enumerate(window))
+
+
+def ssim(reference: np.ndarray, test: np.ndarray, crop: int = 0) -> float:
+    """SSIM of two H×W images in [0, 1] (Wang et al. 2004 settings, range 1.0; see the module docstring)."""
     ref, out = _pair(np.squeeze(reference), np.squeeze(test), crop)
     if ref.ndim != 2:
         raise ValueError(f"SSIM takes one grey H×W image, got shape {reference.shape}")
-    return float(
-        metrics.structural_similarity(
-            ref, out, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
-        )
-    )
+    size = 2 * SSIM_RADIUS + 1
+    if min(ref.shape) < size:
+        raise ValueError(f"SSIM needs an image of at least {size}×{size}, got {ref.shape}")
+    window = _gaussian_window()
+    mu_x, mu_y = _local_mean(ref, window), _local_mean(out, window)
+    var_x = _local_mean(ref * ref, window) - mu_x * mu_x
+    var_y = _local_mean(out * out, window) - mu_y * mu_y
+    cov = _local_mean(ref * out, window) - mu_x * mu_y
+    c1, c2 = SSIM_K1**2, SSIM_K2**2  # data range 1.0
+    index = (2 * mu_x * mu_y + c1) * (2 * cov + c2) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return float(index.mean())
 
 
 def mean_psnr(references: np.ndarray, tests: np.ndarray, crop: int = 0) -> float:

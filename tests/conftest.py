@@ -10,6 +10,25 @@ TINY_HR = 32
 TINY_CLASSIFIER = 32
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(tmp_path_factory):
+    """A fresh per-user cache (compiled OpenVINO models, passed start-up checks) for the whole test run.
+
+    Tests neither read a developer's ~/.cache/echosr-edge nor leave entries in it; a test that
+    needs its own sets ECHOSR_CACHE_DIR with monkeypatch.
+    """
+    import os
+
+    folder = tmp_path_factory.mktemp("user-cache")
+    before = os.environ.get("ECHOSR_CACHE_DIR")
+    os.environ["ECHOSR_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("ECHOSR_CACHE_DIR", None)
+    else:
+        os.environ["ECHOSR_CACHE_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def camus_root(tmp_path_factory) -> Path:
     """Eight synthetic patients in the 2023 NIfTI layout (32 frames)."""

@@ -8,12 +8,11 @@ may not leave it.
 from __future__ import annotations
 
 import json
-import difflib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from echosr_edge.bundle.schema import validate_manifest
-from echosr_edge.errors import BundleError
+from echosr_edge.errors import BundleError, did_you_mean
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -152,8 +151,7 @@ class Manifest:
             raise BundleError(f"the bundle has no profile {name!r}: it was exported with the default profile only "
                               f"(re-export with `echosr-edge export --profile {name}`)")
         if name not in self.profiles:
-            close = difflib.get_close_matches(name, self.profiles, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, self.profiles)
             raise BundleError(f"the bundle has no profile {name!r} (it has: {', '.join(self.profiles)}).{hint}")
         wanted = set(self.profiles[name].values())
         # The narrowed manifest is a one-profile bundle (no profiles of its own): narrowing it

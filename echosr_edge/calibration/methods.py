@@ -12,13 +12,15 @@ One name per method across backends; each backend gets its closest equivalent:
 
 from __future__ import annotations
 
+from echosr_edge.errors import ConfigError
+
 METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 
 
 def check_method(method: str) -> str:
-    """Return ``method`` if known, else raise ValueError listing the known ones."""
+    """Return ``method`` if known, else raise ConfigError listing the known ones."""
     if method not in METHODS:
-        raise ValueError(f"unknown calibration method {method!r}; known: {', '.join(METHODS)}")
+        raise ConfigError(f"unknown calibration method {method!r}; known: {', '.join(METHODS)}")
     return method
 
 
@@ -50,10 +52,10 @@ def tensorrt_calibrator_base(trt, method: str):
     """The TensorRT calibrator class for ``method``; a clear error where TensorRT has none."""
     names = {"minmax": "IInt8MinMaxCalibrator", "entropy": "IInt8EntropyCalibrator2"}
     if check_method(method) not in names:
-        raise ValueError(f"TensorRT has no {method} calibrator; use --calibration-method entropy or minmax, or the QDQ route")
+        raise ConfigError(f"TensorRT has no {method} calibrator; use --calibration-method entropy or minmax, or the QDQ route")
     base = getattr(trt, names[method], None)
     if base is None:
-        raise ValueError(
+        raise ConfigError(
             f"TensorRT {trt.__version__} has no {names[method]} (implicit INT8 calibration was removed); "
             "build INT8 engines from the QDQ ONNX instead (--trt-int8 qdq)"
         )

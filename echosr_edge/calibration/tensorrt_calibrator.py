@@ -16,7 +16,7 @@ import numpy as np
 
 from echosr_edge.calibration.methods import tensorrt_calibrator_base
 from echosr_edge.calibration.sets import check_model_inputs
-from echosr_edge.errors import import_optional
+from echosr_edge.errors import ConfigError, import_optional
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def make_tensorrt_calibrator(
         raise RuntimeError("the TensorRT calibrator needs a CUDA GPU (torch sees none)")
     usable = len(inputs) - len(inputs) % batch
     if usable == 0:
-        raise ValueError(f"TensorRT calibration: {len(inputs)} frames cannot fill one batch of {batch}")
+        raise ConfigError(f"TensorRT calibration: {len(inputs)} frames cannot fill one batch of {batch}")
     cache_file = Path(cache_file)
 
     class Calibrator(base):

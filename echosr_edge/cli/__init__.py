@@ -16,16 +16,16 @@ from echosr_edge.errors import EchoSRError
 
 
 class FriendlyGroup(click.Group):
-    """A group whose user-fixable errors print as one line, not a traceback."""
+    """A group whose user-fixable errors (EchoSRError) print as one line; anything else is a bug and keeps its traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (EchoSRError, ValueError) as exc:
+        except EchoSRError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
             error = click.ClickException(str(exc))
-            error.exit_code = getattr(exc, "exit_code", 1)
+            error.exit_code = exc.exit_code
             raise error from exc
 
 
@@ -45,9 +45,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from echosr_edge.cli import batch, bench, bundle, data, demo, devices, export, inspect, keys, package, run, train
+    from echosr_edge.cli import batch, bench, bundle, data, demo, devices, engines, export, inspect, keys, package, run, train
 
-    for module in (data, train, export, run, bench, batch, demo, devices, keys, bundle, package, inspect):
+    for module in (data, train, export, engines, run, bench, batch, demo, devices, keys, bundle, package, inspect):
         main.add_command(module.command)
 
 

@@ -62,8 +62,9 @@ class ProgressBar:
 @click.argument("input_dir", metavar="IN", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("out", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
-@click.option("--device", default="cpu", show_default=True, help="Device profile.")
-@click.option("--precision", type=click.Choice(["fp32", "int8"]), help="Artifact precision (default: the device's best).")
+@click.option("--device", default="auto", show_default=True, help="Device profile ('auto': the fastest this machine runs; it says why).")
+@click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]), help="Artifact precision (default: the device's best).")
+@click.option("--no-build", is_flag=True, help="jetson/cuda: refuse to start when TensorRT engines must be built first (names the command).")
 @click.option("--enhance", default="always", show_default=True, type=click.Choice(["always", "never"]))
 @click.option("--profile", "model_profile", default="default", show_default=True, help="Bundle profile (default, realtime).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes, each with its own engines.")
@@ -92,6 +93,7 @@ def command(
     quiet: bool,
     trust: tuple[Path, ...],
     model_profile: str = "default",
+    no_build: bool = False,
 ) -> None:
     """Process every scan under IN (NIfTI, DICOM, PNG/JPEG, mp4/avi) into OUT.
 
@@ -114,10 +116,19 @@ def command(
         trust=trust,
         profile=model_profile,
     )
+    if device in ("jetson", "cuda", "auto"):  # engines are built (or refused) once, here, before the workers open them
+        from echosr_edge.cli._engines import prepare_engines
+        from echosr_edge.runtime.session import open_verified, resolve_device
+
+        profile = resolve_device(device) if device != "auto" else None
+        manifest, _ = open_verified(bundle, trust)
+        profile = profile or resolve_device("auto", manifest.for_profile(model_profile), precision)
+        if "tensorrt" in profile.formats:
+            prepare_engines(bundle, manifest.for_profile(model_profile), profile, precision, no_build)
     bar = None if quiet else ProgressBar()
     started = time.perf_counter()
     try:
-        result = run_batch(input_dir, out, config, on_progress=bar)
+        result = run_batch(input_dir, out, config, on_progress=bar, on_device=lambda d: click.echo(f"device {d}", err=True))
     finally:
         if bar:
             bar.close()

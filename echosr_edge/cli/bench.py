@@ -31,9 +31,10 @@ from echosr_edge.cli._trust import trust_option
               help="Frontier accuracy on the held-out patients' poor frames, or on every poor frame (when no model trained on poor frames).")
 @click.option("--split-seed", default=0, show_default=True, help="Frontier: the patient split seed training used.")
 @click.option("--test-fraction", default=0.2, show_default=True, type=click.FloatRange(0.01, 0.99), help="Frontier: held-out patient fraction.")
+@click.option("--no-build", is_flag=True, help="jetson/cuda: refuse to build missing TensorRT engines (name the command instead).")
 @trust_option
 def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torch_checkpoints, out, model_profile, frontier,
-            frontier_classifiers, poor_frames, split_seed, test_fraction, trust) -> None:
+            frontier_classifiers, poor_frames, split_seed, test_fraction, trust, no_build=False) -> None:
     """Bench BUNDLE: per-stage latency, fps, memory, size and fidelity against FP32 for every target."""
     from echosr_edge.devices.detect import detect_devices
     from echosr_edge.devices.profiles import get_profile
@@ -70,6 +71,10 @@ def command(bundle, devices, runs, warmup, threads, hint, data, max_frames, torc
         from echosr_edge.export.torch_engine import find_checkpoints, torch_target
 
         baseline = torch_target(manifest.for_profile(model_profile), find_checkpoints(torch_checkpoints, manifest), threads)
+    from echosr_edge.cli._engines import prepare_engines
+
+    for profile in profiles:  # the default-precision engines this device builds from the ONNX, before timing
+        prepare_engines(bundle, manifest.for_profile(model_profile), profile, None, no_build)
     targets = bundle_targets(bundle, manifest, profiles, profile=model_profile)
     report = bench_targets(
         targets, frames, labels, runs, warmup, baseline, bundle=str(bundle), threads=threads,

@@ -12,8 +12,8 @@ import click
 def command(bundle: Path | None) -> None:
     """List the device profiles (cpu, intel-cpu, jetson, cuda) this machine can run."""
     from echosr_edge.bundle.integrity import open_bundle
-    from echosr_edge.devices.detect import DeviceUnavailable, MachineFacts, detect_devices, require_device
-    from echosr_edge.devices.profiles import get_profile
+    from echosr_edge.devices.detect import DeviceUnavailable, MachineFacts, choose_device, detect_devices
+    from echosr_edge.devices.profiles import ON_DEVICE, get_profile
     from echosr_edge.errors import BundleError
 
     facts = MachineFacts()
@@ -32,12 +32,14 @@ def command(bundle: Path | None) -> None:
             for entry in manifest.models:
                 try:
                     art = runnable.choose_artifact(entry)
-                    click.echo(f"{'':16}{entry.name}: {art.format}/{art.precision} ({art.file})")
+                    where = f"built on this device from {art.file}" if art.build.get(ON_DEVICE) else art.file
+                    click.echo(f"{'':16}{entry.name}: {art.format}/{art.precision} ({where})")
                 except BundleError:
                     have = ", ".join(f"{a.format}/{a.precision}" for a in entry.artifacts)
                     click.echo(f"{'':16}{entry.name}: no artifact for this device (the bundle has {have})")
     try:
-        auto = require_device("auto", manifest, facts=facts)
-        click.echo(f"auto       -> {auto.name}" + (" (for this bundle)" if manifest is not None else ""))
+        auto = choose_device("auto", manifest, facts=facts)
+        click.echo(f"auto       -> {auto.profile.name}" + (" (for this bundle)" if manifest is not None else ""))
+        click.echo(f"{'':16}{auto.reason}")
     except DeviceUnavailable as exc:
         click.echo(f"auto       -> none: {exc}")

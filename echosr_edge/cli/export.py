@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from echosr_edge.bundle.budgets import CLASSIFIER_MAX_ACCURACY_DROP, CLASSIFIER_MIN_AGREEMENT, SR_MIN_PSNR_DB
 from echosr_edge.calibration.methods import METHODS
 
 from echosr_edge.bundle.vocabulary import FORMATS as TARGETS, PRECISIONS
@@ -99,10 +100,12 @@ def _refuse_conflicts(targets, precisions, o: dict) -> None:
 @click.option("--workspace", type=click.FloatRange(min=0.0625), help="TensorRT builder workspace in GiB (default 1).")
 @click.option("--dla", type=click.IntRange(min=0), help="TensorRT: build for this DLA core (Jetson), GPU fallback on.")
 @click.option("--trt-int8", type=click.Choice(["qdq", "calibrator"]), help="TensorRT INT8 from the QDQ ONNX (default) or a calibrator (TensorRT ≤ 10).")
+@click.option("--onnx-int8", default="asymmetric", show_default=True, type=click.Choice(["asymmetric", "symmetric"]),
+              help="INT8 ONNX activations: asymmetric uint8 (CPUs) or symmetric int8 Q/DQ (what jetson/cuda build INT8 engines from).")
 @click.option("--trt-cache", type=click.Path(file_okay=False, path_type=Path), help="TensorRT engine, timing and calibration caches.")
-@click.option("--min-psnr", default=40.0, show_default=True, help="Budget: SR PSNR vs FP32 (dB).")
-@click.option("--min-agreement", default=0.99, show_default=True, help="Budget: classifier agreement with FP32.")
-@click.option("--max-accuracy-drop", default=0.01, show_default=True, help="Budget: classifier accuracy drop (fraction).")
+@click.option("--min-psnr", default=SR_MIN_PSNR_DB, show_default=True, help="Budget: SR PSNR vs FP32 (dB).")
+@click.option("--min-agreement", default=CLASSIFIER_MIN_AGREEMENT, show_default=True, help="Budget: classifier agreement with FP32.")
+@click.option("--max-accuracy-drop", default=CLASSIFIER_MAX_ACCURACY_DROP, show_default=True, help="Budget: classifier accuracy drop (fraction).")
 @click.option("--allow-degraded", is_flag=True, help="Keep artifacts that miss their verification budget.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--profile", "bundle_profile", default="default", show_default=True, type=click.Choice(["default", "realtime"]),
@@ -120,6 +123,7 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
     budget is left out (and reported) unless --allow-degraded. With --profile realtime the bundle
     gets a second profile (student SR + fast classifiers) beside the default (SRResNet).
     """
+    from echosr_edge.bundle.budgets import Budgets
     from echosr_edge.calibration.sets import from_frames, from_stack
     from echosr_edge.data.camus import read_camus
     from echosr_edge.data.splits import split_patients
@@ -128,7 +132,6 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
     from echosr_edge.export.models import discover_models
     from echosr_edge.export.profiles import plan_profiles
     from echosr_edge.export.tensorrt_export import TensorRTSettings, unavailable_reason
-    from echosr_edge.export.verify import Budgets
 
     signer = _signer(o.pop("sign_key"))
     targets = _comma_list(targets, TARGETS, "--targets")
@@ -188,6 +191,7 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
         max_drop_db=0.1 if o["max_drop_db"] is None else o["max_drop_db"],
         budgets=Budgets(o["min_psnr"], o["min_agreement"], o["max_accuracy_drop"]),
         tensorrt=trt,
+        onnx_int8=o["onnx_int8"],
         allow_degraded=o["allow_degraded"],
         seed=o["seed"],
     )

@@ -14,7 +14,7 @@ from echosr_edge.package.targets import TARGETS
 @click.option("--bundle", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder to package.")
 @click.option("--target", type=click.Choice(list(TARGETS)), help="The device the kit is for.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Kit folder to write.")
-@click.option("--python", "python", help="The device's Python, MAJOR.MINOR (default 3.10: Ubuntu 22.04, JetPack 6).")
+@click.option("--python", "python", help="The device's Python, MAJOR.MINOR (default: the target's; 3.10 for Ubuntu 22.04 and JetPack 6, 3.11 for arm64-cpu: Raspberry Pi OS 12).")
 @click.option("--platform", "platforms", multiple=True, help="manylinux tag of the device (repeatable; manylinux_2_31_aarch64 also takes older tags). Default: glibc 2.35 for the target's CPU.")
 @click.option("--wheel", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A ready echosr-edge wheel (default: build one from the source tree).")
 @click.option("--wheels-from", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Take the dependency wheels from this folder, not from the package index.")

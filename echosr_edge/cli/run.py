@@ -31,6 +31,9 @@ def _say(message: str) -> None:
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
 @click.option("--realtime", is_flag=True, help="Play files at their frame rate, dropping frames the pipeline cannot keep up with.")
 @click.option("--strict", is_flag=True, help="Refuse to run when the start-up check is outside the bundle's budgets.")
+@click.option("--recheck", is_flag=True, help="Run the start-up check even if it passed on this machine with the same engines before.")
+@click.option("--overlap", default="auto", show_default=True, type=click.Choice(["auto", "on", "off"]),
+              help="Run SR of frame n+1 while frame n is classified (live sources; auto: when the cores hold both stages).")
 @click.option("--dla", type=click.IntRange(min=0), help="Run TensorRT engines on this DLA core (Jetson).")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads per engine (default: all cores).")
 @click.option("--no-crop", is_flag=True, help="Do not crop frames to the ultrasound sector.")
@@ -39,16 +42,23 @@ def _say(message: str) -> None:
               help="Serve the live view to a browser at [HOST:]PORT (default 127.0.0.1:8765; needs the 'web' extra).")
 @click.option("--no-auth", is_flag=True, help="With --serve on a non-loopback address: no access token (not recommended).")
 @trust_option
+@click.option("--no-build", is_flag=True, help="jetson/cuda: refuse to start when TensorRT engines must be built first (names the command).")
+@click.option("--engine-cache", type=click.Path(file_okay=False, path_type=Path), help="TensorRT engine cache (default: $ECHOSR_ENGINE_CACHE or ~/.cache/echosr-edge/engines).")
 @click.option("--give-up-after", type=click.FloatRange(min=1), help="Stop when a live source has no frames for this many seconds (default: keep retrying).")
 def command(
     bundle: Path, source: str | None, camera: int | None, device: str, precision: str | None, enhance: str,
     headless: bool, log_path: Path | None, record_path: Path | None, max_frames: int | None, realtime: bool,
     strict: bool, dla: int | None, threads: int | None, no_crop: bool, stats_every: float, serve_at: str | None,
     no_auth: bool, trust: tuple[Path, ...], give_up_after: float | None, model_profile: str = "default",
+    no_build: bool = False, engine_cache: Path | None = None, recheck: bool = False, overlap: str = "auto",
 ) -> None:
     """Run the bundle's pipeline on a camera, a stream or a file; show, log or record the results."""
+    import os
+
+    from echosr_edge.cli._engines import engine_policy
     from echosr_edge.runtime.display import display_available
     from echosr_edge.runtime.live import ReconnectPolicy
+    from echosr_edge.runtime.overlap import overlap_pays
     from echosr_edge.runtime.run import run_source
     from echosr_edge.runtime.session import open_session
     from echosr_edge.runtime.sinks import RecordSink, WindowSink
@@ -59,14 +69,22 @@ def command(
     # Cheap checks first: a wrong device or a missing file is reported before models load.
     policy = ReconnectPolicy(give_up_after_s=give_up_after)
     frames = open_source(camera if camera is not None else source, realtime=realtime, policy=policy)
+    engines = engine_policy(no_build, engine_cache)  # jetson/cuda: build missing TensorRT engines first, saying so
     session = open_session(
         bundle, device, precision=precision, bundle_profile=model_profile, trust=trust,
-        threads=threads, enhance=enhance, crop=not no_crop, dla=dla, strict=strict,
+        threads=threads, enhance=enhance, crop=not no_crop, dla=dla, strict=strict, engines=engines, recheck=recheck,
     )
     pipeline = session.pipeline
+    if device == "auto":
+        _say(f"device {session.device.name}: {session.device_reason}")
     _say(session.describe())
     for line in session.notes + session.check_lines():
         _say(line)
+
+    pays, why = overlap_pays(pipeline, session.device.threads, os.cpu_count(), frames.live)
+    overlapping = overlap == "on" or (overlap == "auto" and pays)
+    if overlap != "off":
+        _say(f"overlapped stages {'on' if overlapping else 'off'}: " + ("asked for with --overlap on" if overlap == "on" else why))
 
     sinks = []
     if not headless:
@@ -105,16 +123,18 @@ def command(
             stats_every_s=stats_every,
             on_stats=lambda r: _say(
                 f"{r.frames} frames in {r.seconds:.1f} s ({r.fps:.1f} fps): p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, "
-                f"dropped {r.dropped}"
+                f"latency p50 {r.latency_p50_ms:.1f} ms, dropped {r.dropped}"
             ),
             on_event=lambda e: _say(f"{e.source}: {e.detail}"),
+            overlap=overlapping,
         )
     finally:
         if server is not None:
             server.stop()
     click.echo(
-        f"{summary.frames} frames from {frames.description} ({summary.stopped_by}): end-to-end p50 {summary.p50_ms:.1f} ms, "
-        f"p95 {summary.p95_ms:.1f} ms, dropped {summary.dropped}"
+        f"{summary.frames} frames from {frames.description} ({summary.stopped_by}): {summary.fps:.1f} fps, "
+        f"latency p50 {summary.latency_p50_ms:.1f} ms (compute p50 {summary.p50_ms:.1f}, p95 {summary.p95_ms:.1f} ms), "
+        f"dropped {summary.dropped}" + (", stages overlapped" if summary.overlap else "")
         + (f"; log: {log_path}" if log_path else "")
         + (f"; recording: {record_path}" if record_path else "")
     )

@@ -14,7 +14,6 @@ A spec string names them: ``"speckle:0.3,blur:1.5"`` (a name alone uses its defa
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -23,6 +22,7 @@ import cv2
 import numpy as np
 
 from echosr_edge.data.preprocess import bicubic_down, resize_unit
+from echosr_edge.errors import ConfigError, did_you_mean
 
 _RAYLEIGH_MEAN = math.sqrt(math.pi / 2)
 _RAYLEIGH_STD = math.sqrt((4 - math.pi) / 2)
@@ -65,12 +65,11 @@ class Degradation:
 
     def __post_init__(self) -> None:
         if self.name not in DEGRADATIONS:
-            close = difflib.get_close_matches(self.name, DEGRADATIONS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown degradation {self.name!r} (known: {', '.join(DEGRADATIONS)}){hint}")
+            hint = did_you_mean(self.name, DEGRADATIONS)
+            raise ConfigError(f"unknown degradation {self.name!r} (known: {', '.join(DEGRADATIONS)}).{hint}")
         kind = DEGRADATIONS[self.name]
         if not kind.low <= self.strength <= kind.high:
-            raise ValueError(f"{self.name} strength {self.strength} is outside [{kind.low}, {kind.high}]")
+            raise ConfigError(f"{self.name} strength {self.strength} is outside [{kind.low}, {kind.high}]")
 
     def __str__(self) -> str:
         return f"{self.name}:{self.strength:g}"
@@ -86,7 +85,7 @@ def parse_degradations(spec: str) -> tuple[Degradation, ...]:
             try:
                 strength = float(value)
             except ValueError as exc:
-                raise ValueError(f"degradation {part!r}: strength {value!r} is not a number") from exc
+                raise ConfigError(f"degradation {part!r}: strength {value!r} is not a number") from exc
         else:
             strength = DEGRADATIONS[name].default if name in DEGRADATIONS else 0.0
         out.append(Degradation(name, strength))

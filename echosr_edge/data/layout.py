@@ -27,7 +27,7 @@ import numpy as np
 from echosr_edge.data.metaimage import read_metaimage, read_metaimage_mask, write_metaimage
 from echosr_edge.data.nifti import read_nifti, read_nifti_mask, write_nifti
 from echosr_edge.data.records import PHASES, VIEWS
-from echosr_edge.errors import DataError
+from echosr_edge.errors import ConfigError, DataError
 
 PATIENT_DIR = re.compile(r"^patient\d{4}$")
 CINE_TAGS = ("sequence", "half_sequence")
@@ -144,7 +144,7 @@ def locate(root: Path, release: str | None = None) -> CamusLayout:
     if not root.is_dir():
         raise DataError(root, "not a folder")
     if release is not None and release not in RELEASES:
-        raise ValueError(f"unknown CAMUS release {release!r}; releases: {', '.join(RELEASES)}")
+        raise ConfigError(f"unknown CAMUS release {release!r}; releases: {', '.join(RELEASES)}")
     split_dir: Path | None = None
     if (root / "database_nifti").is_dir():
         bases, guess, split_dir = [(root / "database_nifti", None)], "2023", root / "database_split"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from echosr_edge.errors import ConfigError
+
 
 def to_grey(frame: np.ndarray) -> np.ndarray:
     """H×W or H×W×3 (BGR) or H×W×4 frame → H×W uint8 grey."""
@@ -44,7 +46,7 @@ def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
     """size×size float32 HR in [0, 1] → (size/scale)² LR by bicubic interpolation."""
     h, w = hr.shape[:2]
     if h % scale or w % scale:
-        raise ValueError(f"HR size {h}x{w} is not divisible by the scale {scale}")
+        raise ConfigError(f"HR size {h}x{w} is not divisible by the scale {scale}")
     lr = cv2.resize(hr, (w // scale, h // scale), interpolation=cv2.INTER_CUBIC)
     return np.clip(lr, 0.0, 1.0)
 

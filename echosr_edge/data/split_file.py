@@ -15,7 +15,7 @@ from pathlib import Path
 
 from echosr_edge import __version__
 from echosr_edge.data.records import QUALITIES, Frame
-from echosr_edge.errors import DataError
+from echosr_edge.errors import ConfigError, DataError
 
 SPLIT_SCHEMA = "echosr-edge/task-splits"
 SPLIT_VERSION = 1
@@ -69,7 +69,7 @@ class SplitFile:
             if (split.task, split.tier, split.seed) == (task, tier, seed):
                 return split
         have = sorted({(s.task, s.tier) for s in self.splits})
-        raise KeyError(f"no split for task {task!r}, tier {tier!r}, seed {seed}; the file has {have} for seeds {list(self.seeds)}")
+        raise ConfigError(f"no split for task {task!r}, tier {tier!r}, seed {seed}; the file has {have} for seeds {list(self.seeds)}")
 
     def test_patients(self, seed: int | None = None) -> set[str]:
         """Every patient on a test side of any split of ``seed``."""

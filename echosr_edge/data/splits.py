@@ -7,6 +7,7 @@ from collections import defaultdict
 import numpy as np
 
 from echosr_edge.data.records import VIEWS, Frame
+from echosr_edge.errors import ConfigError
 
 
 def split_patients(
@@ -14,10 +15,10 @@ def split_patients(
 ) -> tuple[list[Frame], list[Frame]]:
     """Split frames into (train, test) by patient, seeded; no patient is on both sides."""
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError("test_fraction must be between 0 and 1")
+        raise ConfigError("test_fraction must be between 0 and 1")
     patients = sorted({f.patient for f in frames})
     if len(patients) < 2:
-        raise ValueError("a patient-level split needs at least 2 patients")
+        raise ConfigError("a patient-level split needs at least 2 patients")
     order = np.random.default_rng(seed).permutation(len(patients))
     n_test = min(len(patients) - 1, max(1, round(test_fraction * len(patients))))
     test_patients = {patients[i] for i in order[:n_test]}
@@ -57,10 +58,10 @@ def stratified_test_patients(frames: list[Frame], test_fraction: float = 0.2, se
     remainder, seeded. Every tier's frames are then split about ``test_fraction`` per view.
     """
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError("test_fraction must be between 0 and 1")
+        raise ConfigError("test_fraction must be between 0 and 1")
     strata = patient_strata(frames)
     if len(strata) < 2:
-        raise ValueError("a patient-level split needs at least 2 patients")
+        raise ConfigError("a patient-level split needs at least 2 patients")
     groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for patient in sorted(strata):
         groups[strata[patient]].append(patient)

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from echosr_edge.data.records import QUALITIES
+from echosr_edge.errors import ConfigError
 
 # CAMUS Table 1 quality proportions per view (good, medium, poor) out of 500 patients.
 CAMUS_QUALITY_COUNTS: dict[str, tuple[int, int, int]] = {
@@ -81,7 +82,7 @@ class Acquisition:
 def allocate_qualities(n_patients: int, view: str, rng: np.random.Generator, mix: str = "table1") -> list[str]:
     """Quality labels for ``n_patients``: CAMUS's Table 1 proportions or an even mix (largest remainder)."""
     if mix not in QUALITY_MIXES:
-        raise ValueError(f"unknown quality mix {mix!r}; mixes: {', '.join(QUALITY_MIXES)}")
+        raise ConfigError(f"unknown quality mix {mix!r}; mixes: {', '.join(QUALITY_MIXES)}")
     counts = np.array(CAMUS_QUALITY_COUNTS[view] if mix == "table1" else (1, 1, 1), dtype=float)
     exact = counts / counts.sum() * n_patients
     alloc = np.floor(exact).astype(int)

@@ -15,6 +15,7 @@ from echosr_edge.data.camus_cfg import format_info_cfg
 from echosr_edge.data.layout import RELEASES, Release
 from echosr_edge.data.records import PHASES, VIEWS
 from echosr_edge.data.synth import allocate_qualities, patient_anatomy, render, systole_at
+from echosr_edge.errors import ConfigError
 
 HELD_OUT_FRACTION = 0.1  # the 2019 testing folder's and each 2023 held-out subgroup's share
 
@@ -81,9 +82,9 @@ def write_synthetic_camus(
     CAMUS's Table 1 quality proportions per view, 'even' gives equal thirds.
     """
     if patients < 1:
-        raise ValueError("patients must be at least 1")
+        raise ConfigError("patients must be at least 1")
     if release not in RELEASES:
-        raise ValueError(f"unknown CAMUS release {release!r}; releases: {', '.join(RELEASES)}")
+        raise ConfigError(f"unknown CAMUS release {release!r}; releases: {', '.join(RELEASES)}")
     layout = RELEASES[release]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

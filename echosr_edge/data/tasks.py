@@ -35,6 +35,7 @@ from echosr_edge.data.splits import (
     patient_strata,
     stratified_test_patients,
 )
+from echosr_edge.errors import ConfigError
 
 TASKS: tuple[str, ...] = ("view", "phase")
 Cell = tuple[str, str]  # (view, phase)
@@ -48,7 +49,7 @@ def cell_name(cell: Cell) -> str:
 def reference_composition(frames: list[Frame], reference: str = "poor") -> dict[Cell, int]:
     """Frames of the ``reference`` tier per (view, phase) cell, counted from ``frames``."""
     if reference not in QUALITIES:
-        raise ValueError(f"unknown quality tier {reference!r}; tiers: {', '.join(QUALITIES)}")
+        raise ConfigError(f"unknown quality tier {reference!r}; tiers: {', '.join(QUALITIES)}")
     counts = Counter((f.view, f.phase) for f in frames if f.quality == reference)
     return {(v, p): counts.get((v, p), 0) for v in VIEWS for p in PHASES}
 
@@ -56,7 +57,7 @@ def reference_composition(frames: list[Frame], reference: str = "poor") -> dict[
 def class_counts(composition: dict[Cell, int], task: str) -> dict[str, int]:
     """Frames per class of ``task`` in a set of this composition (view: 2CH/4CH; phase: ED/ES)."""
     if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; task sets exist for: {', '.join(TASKS)}")
+        raise ConfigError(f"unknown task {task!r}; task sets exist for: {', '.join(TASKS)}")
     axis = 0 if task == "view" else 1
     labels = VIEWS if task == "view" else PHASES
     return {label: sum(n for cell, n in composition.items() if cell[axis] == label) for label in labels}
@@ -76,7 +77,7 @@ def _sample(pool: list[Frame], need: dict[Cell, int], rng: np.random.Generator, 
             n = need.get((view, phase), 0)
             picked = [by_patient[p][phase] for p in order if phase in by_patient[p]][:n]
             if len(picked) < n:
-                raise ValueError(
+                raise ConfigError(
                     f"{what}: the {view} {phase} cell needs {n} frames to match the reference tier, "
                     f"only {len(picked)} are available (too few patients for this split)"
                 )
@@ -97,7 +98,7 @@ def patient_folds(frames: list[Frame], folds: int, repeat: int = 0) -> list[set[
     patients' (2CH, 4CH) quality and shuffled per ``repeat`` (repeated grouped k-fold)."""
     strata = patient_strata(frames)
     if folds < 2 or folds > len(strata):
-        raise ValueError(f"{folds} folds need between 2 and {len(strata)} (the patients) folds")
+        raise ConfigError(f"{folds} folds need between 2 and {len(strata)} (the patients) folds")
     groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for patient in sorted(strata):
         groups[strata[patient]].append(patient)
@@ -162,16 +163,16 @@ def build_task_splits(
         class_counts({}, task)  # validates the task name
     unknown = [t for t in tiers if t not in QUALITIES]
     if unknown:
-        raise ValueError(f"unknown quality tier(s) {unknown}; tiers: {', '.join(QUALITIES)}")
+        raise ConfigError(f"unknown quality tier(s) {unknown}; tiers: {', '.join(QUALITIES)}")
     if unit not in UNITS:
-        raise ValueError(f"unknown split unit {unit!r}; units: {', '.join(UNITS)}")
+        raise ConfigError(f"unknown split unit {unit!r}; units: {', '.join(UNITS)}")
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError("test_fraction must be between 0 and 1")
+        raise ConfigError("test_fraction must be between 0 and 1")
     if not seeds:
-        raise ValueError("at least one seed is needed")
+        raise ConfigError("at least one seed is needed")
     composition = reference_composition(frames, reference)
     if not sum(composition.values()):
-        raise ValueError(f"the reference tier {reference!r} has no frames: task sets cannot be sized")
+        raise ConfigError(f"the reference tier {reference!r} has no frames: task sets cannot be sized")
     splits: list[TaskSplit] = []
     used: dict[str, str] = {}
     for seed in seeds:

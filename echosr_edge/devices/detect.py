@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Protocol
 
 from echosr_edge.bundle.manifest import Manifest
+from echosr_edge.devices.choice import arm_core_class, cpu_backend_order, is_arm64
 from echosr_edge.devices.profiles import PROFILES, DeviceProfile, get_profile
 from echosr_edge.errors import EchoSRError
 
+# GPUs first; the CPU profiles' order comes from devices.choice (what is installed, the CPU's features).
 AUTO_ORDER: tuple[str, ...] = ("jetson", "cuda", "intel-cpu", "cpu")
 
 
@@ -39,6 +41,9 @@ class Facts(Protocol):
     jetson_model: str | None
     cpu_vendor: str
     cpu_model: str
+    cpu_arch: str  # platform.machine(): x86_64, aarch64, ...
+    cpu_flags: frozenset[str]  # /proc/cpuinfo flags (x86) or Features (ARM)
+    board_model: str | None  # /proc/device-tree/model on ARM boards (Raspberry Pi 5, Orange Pi, ...)
 
 
 def _version(module: str) -> str | None:
@@ -88,12 +93,15 @@ class MachineFacts:
     def openvino_devices(self) -> tuple[str, ...]:
         if not self.openvino:
             return ()
-        import openvino
+        # Only the CPU plugin, the one the runtime uses: `available_devices` loads every plugin (GPU,
+        # NPU) and cost 0.15 s of each start. The Core is the runtime's shared one.
+        from echosr_edge.runtime.engines.openvino import shared_core
 
         try:
-            return tuple(openvino.Core().available_devices)
-        except Exception:  # a plugin that fails to load: no devices
+            shared_core().get_property("CPU", "FULL_DEVICE_NAME")
+        except Exception:  # the CPU plugin fails to load: no device
             return ()
+        return ("CPU",)
 
     @cached_property
     def tensorrt(self) -> str | None:
@@ -128,6 +136,29 @@ class MachineFacts:
         if "jetson" in text.lower():
             return text
         return "Jetson (L4T)" if Path("/etc/nv_tegra_release").exists() else None
+
+    @cached_property
+    def board_model(self) -> str | None:
+        try:
+            text = Path("/proc/device-tree/model").read_text(errors="replace").strip("\x00\n ")
+        except OSError:
+            return None
+        return text or None
+
+    @property
+    def cpu_arch(self) -> str:
+        return platform.machine().lower()
+
+    @cached_property
+    def cpu_flags(self) -> frozenset[str]:
+        try:
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key.strip() in ("flags", "Features"):
+                    return frozenset(value.split())
+        except OSError:
+            pass
+        return frozenset()
 
     @cached_property
     def _cpu(self) -> tuple[str, str]:
@@ -186,7 +217,11 @@ def assess(name: str, facts: Facts) -> DeviceStatus:
     if name == "cpu":
         if not facts.onnxruntime:
             return DeviceStatus(name, False, (), "missing: the 'onnxruntime' package (pip install onnxruntime)")
-        return DeviceStatus(name, True, ("onnx",), notes=(f"ONNX Runtime {facts.onnxruntime} on {facts.cpu_model}",))
+        notes.append(f"ONNX Runtime {facts.onnxruntime} on {facts.cpu_model}")
+        if is_arm64(facts):
+            notes.append(f"ARM64 board: {getattr(facts, 'board_model', None) or 'unknown model'}; "
+                         f"core class {arm_core_class(facts)} (docs/packaging.md projects its speed)")
+        return DeviceStatus(name, True, ("onnx",), notes=tuple(notes))
     if name == "intel-cpu":
         if not facts.openvino:
             return DeviceStatus(name, False, (), "missing: " + _missing("openvino", "openvino"))
@@ -194,7 +229,7 @@ def assess(name: str, facts: Facts) -> DeviceStatus:
             return DeviceStatus(name, False, (), "OpenVINO is installed but its CPU plugin found no usable CPU")
         notes.append(f"OpenVINO {facts.openvino.split('-')[0]} on {facts.cpu_model}")
         if facts.cpu_vendor and facts.cpu_vendor != "GenuineIntel":
-            notes.append(f"not an Intel CPU ({facts.cpu_vendor}): OpenVINO runs, but is tuned for Intel")
+            notes.append(f"not an Intel CPU ({facts.cpu_vendor}): OpenVINO's x86 kernels run on it all the same")
         return DeviceStatus(name, True, ("openvino",), notes=tuple(notes))
     if name == "jetson":
         needs = _tensorrt_needs(facts)
@@ -232,18 +267,31 @@ def detect_devices(facts: Facts | None = None) -> list[DeviceStatus]:
 
 
 def bundle_fits(profile: DeviceProfile, manifest: Manifest, precision: str | None = None) -> bool:
-    """Whether every model of the bundle has an artifact ``profile`` runs."""
-    return all(
-        any(entry.artifact(f, p) for f, p in profile.candidates() if precision in (None, p)) for entry in manifest.models
-    )
+    """Whether every model of the bundle has an artifact ``profile`` runs (or builds, for TensorRT)."""
+    for entry in manifest.models:
+        try:
+            profile.choose_artifact(entry, precision)
+        except EchoSRError:
+            return False
+    return True
 
 
-def require_device(
+@dataclass(frozen=True)
+class DeviceChoice:
+    """The profile a device name resolved to, and why (said at start by run and batch)."""
+
+    profile: DeviceProfile
+    reason: str
+
+
+def choose_device(
     name: str, manifest: Manifest | None = None, precision: str | None = None, facts: Facts | None = None
-) -> DeviceProfile:
-    """The profile ``name`` restricted to what runs here; ``auto`` picks one that fits the bundle.
+) -> DeviceChoice:
+    """The profile ``name`` restricted to what runs here, with the reason; ``auto`` picks the fastest that fits.
 
-    Raises DeviceUnavailable naming what is missing (a package, a GPU) when it cannot run.
+    ``auto`` tries a Jetson's TensorRT, then an NVIDIA GPU, then the CPU backends in the order
+    ``devices.choice.cpu_backend_order`` gives (OpenVINO first on x86 wherever it is installed).
+    Raises DeviceUnavailable naming what is missing (a package, a GPU) when nothing can run.
     """
     facts = facts or MachineFacts()
     if name != "auto":
@@ -251,12 +299,12 @@ def require_device(
         status = assess(name, facts)
         if not status.available:
             raise DeviceUnavailable(f"device {name!r} cannot run on this machine: {status.reason}")
-        return profile.with_formats(status.formats)
-    reasons = []
-    for candidate in AUTO_ORDER:
+        return DeviceChoice(profile.with_formats(status.formats), f"asked for with --device {name}")
+    cpu_order, cpu_reason = cpu_backend_order(facts)
+    order = [n for n in AUTO_ORDER if n not in ("intel-cpu", "cpu")] + list(cpu_order)
+    reasons: list[str] = []
+    for candidate in order:
         if candidate == "jetson" and not facts.jetson_model:
-            continue
-        if candidate == "intel-cpu" and facts.cpu_vendor != "GenuineIntel":
             continue
         status = assess(candidate, facts)
         if not status.available:
@@ -264,6 +312,15 @@ def require_device(
             continue
         profile = get_profile(candidate).with_formats(status.formats)
         if manifest is None or bundle_fits(profile, manifest, precision):
-            return profile
+            why = cpu_reason if candidate in cpu_order else "; ".join(status.notes)
+            skipped = [r for r in reasons if not r.startswith(("jetson", "cuda"))]
+            return DeviceChoice(profile, "auto: " + why + ("" if not skipped else " (" + "; ".join(skipped) + ")"))
         reasons.append(f"{candidate}: the bundle has no {'/'.join(profile.formats)} artifacts for every model")
     raise DeviceUnavailable("no device profile can run this bundle here (" + "; ".join(reasons) + ")")
+
+
+def require_device(
+    name: str, manifest: Manifest | None = None, precision: str | None = None, facts: Facts | None = None
+) -> DeviceProfile:
+    """The profile ``name`` restricted to what runs here; ``auto`` picks the fastest that fits the bundle."""
+    return choose_device(name, manifest, precision, facts).profile

@@ -2,17 +2,18 @@
 
 A profile is a recipe, not a probe: ``devices.detect`` says whether this machine can run it.
 The profile picks a bundle's artifacts: for each model, the first (format, precision) pair of
-``candidates()`` that the bundle holds.
+``candidates()`` that the bundle holds. A profile that ``builds_engines`` (jetson, cuda) also
+runs a bundle with only ONNX files: with no TensorRT engine in the bundle, it plans one that the
+device builds from the ONNX into its engine cache (``runtime.engine_build``).
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field, replace
 
 from echosr_edge.bundle.manifest import Artifact, ModelEntry
-from echosr_edge.errors import BundleError, EchoSRError
+from echosr_edge.errors import BundleError, ConfigError, EchoSRError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class DeviceProfile:
     description: str
     threads: int | None = None
     engine_options: dict[str, dict] = field(default_factory=dict, compare=False)
+    builds_engines: bool = False  # TensorRT engines are built on the device from the bundle's ONNX
 
     @property
     def format(self) -> str:
@@ -65,6 +67,12 @@ class DeviceProfile:
         """
         wanted_pairs = [(f, p) for f, p in self.candidates() if precision in (None, p)]
         found = [a for f, p in wanted_pairs if (a := entry.artifact(f, p)) is not None]
+        if self.builds_engines and "tensorrt" in self.formats and not any(a.format == "tensorrt" for a in found):
+            try:
+                return planned_engine(entry, precision or DEFAULT_ENGINE_PRECISION)
+            except BundleError:
+                if not found:
+                    raise
         if not found:
             have = ", ".join(f"{a.format}/{a.precision}" for a in entry.artifacts) or "none"
             wanted = "/".join((precision,) if precision else self.precisions)
@@ -81,6 +89,44 @@ class DeviceProfile:
         preferred = [a for f, p in self.candidates() if (a := entry.artifact(f, p))]
         before = preferred[: preferred.index(chosen)] if chosen in preferred else []
         return [a for a in before if not met_budget(a)]
+
+
+DEFAULT_ENGINE_PRECISION = "fp16"  # on-device engines: FP16 unless --precision asks for int8 or fp32
+ON_DEVICE = "on_device"  # Artifact.build key of an engine the device builds from the bundle's ONNX
+
+
+def engine_source(entry: ModelEntry, precision: str, strongly_typed: bool = False) -> Artifact:
+    """The ONNX artifact a TensorRT engine at ``precision`` is built from.
+
+    FP32 and FP16 come from the FP32 ONNX (FP16 by a builder flag; a strongly typed TensorRT
+    takes the FP16 ONNX instead). INT8 comes from the INT8 ONNX only when its Q/DQ pairs are
+    symmetric int8 (TensorRT's explicit quantisation has no zero points): the CPU-tuned uint8
+    one is refused, naming the export option that writes the right one.
+    """
+    if precision == "int8":
+        art = entry.artifact("onnx", "int8")
+        if art is None:
+            raise BundleError(f"model {entry.name!r}: no INT8 ONNX in the bundle to build an INT8 engine from")
+        if art.build.get("activations") != "int8 symmetric":
+            raise BundleError(
+                f"model {entry.name!r}: the bundle's INT8 ONNX has {art.build.get('activations', 'unknown')} activations; "
+                "TensorRT needs symmetric int8 Q/DQ (export with --onnx-int8 symmetric), or use --precision fp16"
+            )
+        return art
+    wanted = "fp16" if precision == "fp16" and strongly_typed else "fp32"
+    art = entry.artifact("onnx", wanted)
+    if art is None:
+        raise BundleError(f"model {entry.name!r}: no {wanted.upper()} ONNX in the bundle to build a {precision} engine from")
+    return art
+
+
+def planned_engine(entry: ModelEntry, precision: str) -> Artifact:
+    """The TensorRT artifact this device builds from ``entry``'s ONNX (file and sha256 are the ONNX's)."""
+    source = engine_source(entry, precision)
+    return replace(
+        source, format="tensorrt", precision=precision, verification={}, float_layers=(),
+        build={ON_DEVICE: True, "source": f"{source.format}/{source.precision}"},
+    )
 
 
 def met_budget(artifact: Artifact) -> bool:
@@ -101,7 +147,7 @@ PROFILES: dict[str, DeviceProfile] = {
         "intel-cpu",
         ("openvino",),
         ("int8", "fp16", "fp32"),
-        "x86 CPU through OpenVINO (tuned for Intel)",
+        "x86 CPU (Intel or AMD) through OpenVINO",
         # f32 inference keeps FP32 artifacts at FP32 on CPUs that would otherwise pick bf16.
         engine_options={
             "openvino": {"device": "CPU", "performance_hint": "LATENCY", "inference_precision": "f32"}
@@ -111,8 +157,9 @@ PROFILES: dict[str, DeviceProfile] = {
         "jetson",
         ("tensorrt",),
         ("int8", "fp16", "fp32"),
-        "NVIDIA Jetson through TensorRT (GPU, or a DLA core with --dla)",
+        "NVIDIA Jetson through TensorRT (GPU, or a DLA core with --dla); engines built on the device",
         engine_options={"tensorrt": {"dla_core": None}},
+        builds_engines=True,
     ),
     "cuda": DeviceProfile(
         "cuda",
@@ -123,6 +170,7 @@ PROFILES: dict[str, DeviceProfile] = {
             "tensorrt": {"dla_core": None},
             "onnx": {"providers": ["CUDAExecutionProvider", "CPUExecutionProvider"]},
         },
+        builds_engines=True,
     ),
 }
 
@@ -133,8 +181,7 @@ DEVICE_NAMES: tuple[str, ...] = (*PROFILES, "auto")
 def get_profile(name: str) -> DeviceProfile:
     """The profile called ``name`` (threads default to the core count); an unknown name lists the known ones."""
     if name not in PROFILES:
-        close = difflib.get_close_matches(name, DEVICE_NAMES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise EchoSRError(f"unknown device {name!r}; known: {', '.join(DEVICE_NAMES)}.{hint}")
+        hint = did_you_mean(name, DEVICE_NAMES)
+        raise ConfigError(f"unknown device {name!r}; known: {', '.join(DEVICE_NAMES)}.{hint}")
     profile = PROFILES[name]
     return profile if profile.threads else replace(profile, threads=os.cpu_count())

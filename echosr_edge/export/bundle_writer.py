@@ -18,20 +18,21 @@ from typing import Callable
 import numpy as np
 
 from echosr_edge import __version__
+from echosr_edge.bundle.budgets import Budgets
 from echosr_edge.bundle.integrity import file_pin
 from echosr_edge.bundle.manifest import SCHEMA_VERSION, Artifact, Manifest, ModelEntry, TensorSpec
 from echosr_edge.calibration.methods import check_method
 from echosr_edge.calibration.sets import CalibrationSet, check_model_inputs, from_frames, stratified_frames
 from echosr_edge.data.preprocess import resize_unit
 from echosr_edge.data.records import Frame
-from echosr_edge.errors import DataError, MissingExtra
+from echosr_edge.errors import ConfigError, DataError, MissingExtra
 from echosr_edge.export.graph import float_layer_rule
 from echosr_edge.export.models import ExportModel, discover_models
 from echosr_edge.export.onnx_export import DEFAULT_OPSET, export_onnx, simplify_onnx
 from echosr_edge.bundle.vocabulary import PRECISIONS, SUFFIX
 from echosr_edge.export.targets import TARGETS, BuildContext, Built, Unavailable, build
 from echosr_edge.export.tensorrt_export import TensorRTSettings
-from echosr_edge.export.verify import Budgets, run_artifact, summary, verify
+from echosr_edge.export.verify import run_verification, summary, verify
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ class ExportConfig:
     max_drop: float = 0.01  # classifiers: allowed accuracy drop (fraction) under accuracy control
     budgets: Budgets = field(default_factory=Budgets)
     tensorrt: TensorRTSettings = field(default_factory=TensorRTSettings)
+    # INT8 ONNX activations: "asymmetric" (uint8, best on CPUs) or "symmetric" (int8 Q/DQ with no zero
+    # points: what a Jetson or CUDA device builds its INT8 TensorRT engine from; ONNX Runtime runs it too).
+    onnx_int8: str = "asymmetric"
     allow_degraded: bool = False
     seed: int = 0
 
@@ -78,14 +82,14 @@ def check_config(config: ExportConfig, calibration: CalibrationSet | None) -> No
     for value, known, what in ((config.targets, TARGETS, "target"), (config.precisions, PRECISIONS, "precision")):
         bad = [v for v in value if v not in known]
         if bad or not value:
-            raise ValueError(f"unknown {what} {', '.join(bad) or '(none)'}; known: {', '.join(known)}")
+            raise ConfigError(f"unknown {what} {', '.join(bad) or '(none)'}; known: {', '.join(known)}")
     check_method(config.calibration_method)
     if "int8" in config.precisions and (calibration is None or len(calibration) == 0):
-        raise ValueError("INT8 export needs calibration frames, and none were given (--calibration ROOT)")
+        raise ConfigError("INT8 export needs calibration frames, and none were given (--calibration ROOT)")
     if config.accuracy_control and not ("openvino" in config.targets and "int8" in config.precisions):
-        raise ValueError("accuracy-controlled quantisation applies to OpenVINO INT8: add openvino to --targets and int8 to --precision")
+        raise ConfigError("accuracy-controlled quantisation applies to OpenVINO INT8: add openvino to --targets and int8 to --precision")
     if config.batch is not None and config.batch < 1:
-        raise ValueError("batch must be ≥ 1")
+        raise ConfigError("batch must be ≥ 1")
 
 
 def _shape(batch: int | None, spatial: tuple[int, int] | None, dims: tuple[int, int], names=("height", "width")) -> tuple:
@@ -145,14 +149,14 @@ def export_bundle(
     from echosr_edge.train.common import predict_batches
 
     if not models:
-        raise ValueError("no checkpoints to export")
+        raise ConfigError("no checkpoints to export")
     if isinstance(models, dict):
         models = discover_models(list(models.values()), {Path(p): n for n, p in models.items()})
     if isinstance(calibration, list):
         calibration = from_frames(calibration, config.calibration_count, config.seed) if calibration else None
     check_config(config, calibration)
     if not verification:
-        raise ValueError("export needs verification frames, and none were found")
+        raise ConfigError("export needs verification frames, and none were found")
     out = Path(out)
     (out / "models").mkdir(parents=True, exist_ok=True)
     (out / "verification").mkdir(exist_ok=True)
@@ -203,6 +207,7 @@ def export_bundle(
                 metadata=metadata,
                 accuracy_control=_accuracy_control(config, model, calibration) if config.accuracy_control else None,
                 tensorrt=_trt_settings(config, model),
+                symmetric_int8=config.onnx_int8 == "symmetric",
             )
             in_shape = _shape(config.batch, spatial, inputs.shape[2:])
             out_shape = _shape(config.batch, spatial, reference.shape[2:], ("out_height", "out_width")) if model.role == "sr" else (
@@ -307,7 +312,8 @@ def _build_and_verify(
         log.debug("building %s %s %s failed", name, target, precision, exc_info=True)
         text = _first_line(exc)
         return ExportRow(name, target, precision, f"failed: {text}", 0.0, "-", float("nan")), None, None, f"build failed: {text}"
-    outputs, ms = run_artifact(built.file, target, held_out.inputs, precision)
+    outputs, ms, setup = run_verification(built.file, target, held_out.inputs)
+    built = replace(built, build={**built.build, "verified_with": setup})
     check = verify(ctx.model.role, held_out.reference, outputs, config.budgets, hr=held_out.hr, labels=held_out.labels)
     check.update(frames=len(held_out.inputs), ms_per_frame=ms)
     if held_out.enhanced:
@@ -377,15 +383,11 @@ def _row_dict(row: ExportRow) -> dict:
 
 
 def _notes(config: ExportConfig, calibration: CalibrationSet | None, rows: list[ExportRow], left_out: list[dict]) -> dict:
-    b = config.budgets
     notes = {
-        "budgets": {
-            "sr_min_psnr_vs_fp32_db": b.sr_min_psnr_db,
-            "classifier_min_agreement": b.classifier_min_agreement,
-            "classifier_max_accuracy_drop": b.classifier_max_accuracy_drop,
-        },
+        "budgets": config.budgets.to_notes(),
         "export": {"opset": config.opset, "batch": config.batch or "dynamic", "dynamic_hw": config.dynamic,
-                   "simplified": config.simplify, "float_layers": config.float_layers, "allow_degraded": config.allow_degraded},
+                   "simplified": config.simplify, "float_layers": config.float_layers, "allow_degraded": config.allow_degraded,
+                   "onnx_int8": config.onnx_int8},
         "table": [_row_dict(r) for r in rows],
         "left_out": left_out,
     }

@@ -19,6 +19,8 @@ from collections import deque
 from pathlib import Path
 from typing import Callable, Hashable, Iterable
 
+from echosr_edge.errors import ConfigError
+
 FLOAT_LAYER_POLICIES: tuple[str, ...] = ("auto", "sensitive", "first-last", "none")
 FLOAT_LAYER_RULES: tuple[str, ...] = ("sensitive", "first-last", "none")
 
@@ -119,7 +121,7 @@ def float_layer_rule(policy: str, role: str) -> str:
     which INT8 on every layer keeps: 100 % agreement on the demo's held-out frames).
     """
     if policy not in FLOAT_LAYER_POLICIES:
-        raise ValueError(f"unknown float-layer policy {policy!r}; known: {', '.join(FLOAT_LAYER_POLICIES)}")
+        raise ConfigError(f"unknown float-layer policy {policy!r}; known: {', '.join(FLOAT_LAYER_POLICIES)}")
     if policy == "auto":
         return "sensitive" if role == "sr" else "none"
     return policy
@@ -127,7 +129,7 @@ def float_layer_rule(policy: str, role: str) -> str:
 
 def _check_rule(rule: str) -> str:
     if rule not in FLOAT_LAYER_RULES:
-        raise ValueError(f"unknown float-layer rule {rule!r}; known: {', '.join(FLOAT_LAYER_RULES)}")
+        raise ConfigError(f"unknown float-layer rule {rule!r}; known: {', '.join(FLOAT_LAYER_RULES)}")
     return rule
 
 

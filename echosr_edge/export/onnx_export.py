@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from echosr_edge.errors import MissingExtra
+from echosr_edge.errors import ConfigError, MissingExtra
 
 log = logging.getLogger(__name__)
 DEFAULT_OPSET = 17
@@ -39,7 +39,7 @@ def export_onnx(
     import onnx
 
     if opset < MIN_OPSET:
-        raise ValueError(f"opset {opset} is too old: INT8 QDQ per-channel needs opset ≥ {MIN_OPSET}")
+        raise ConfigError(f"opset {opset} is too old: INT8 QDQ per-channel needs opset ≥ {MIN_OPSET}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval()
@@ -92,7 +92,7 @@ def simplify_onnx(path: Path) -> Path:
     proto = onnx.load(str(path))
     simplified, ok = onnxsim.simplify(proto)
     if not ok:
-        raise ValueError(f"{path}: onnxsim could not validate the simplified model")
+        raise ConfigError(f"{path}: onnxsim could not validate the simplified model; export without --simplify")
     del simplified.metadata_props[:]
     set_metadata(simplified, {p.key: p.value for p in proto.metadata_props})
     onnx.save(simplified, str(path))

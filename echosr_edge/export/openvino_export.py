@@ -3,15 +3,14 @@
 The IR is converted from the exported FP32 ONNX (one graph for every backend). INT8 uses
 ``nncf.quantize`` on the FP32 ``ov.Model`` with an ignored scope for the layers kept in float,
 or ``nncf.quantize_with_accuracy_control``, which reverts the layers that cost most until the
-validation metric is within ``max_drop`` of FP32's. Artifacts are run here with openvino itself
-for verification (the runtime's adapter is not the judge of the exporter).
+validation metric is within ``max_drop`` of FP32's. Verification runs the IR through the
+runtime's OpenVINO adapter with the intel-cpu profile's options (``export.verify``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,10 +24,6 @@ from echosr_edge.export.graph import openvino_float_convs
 from echosr_edge.export.quiet import quiet_stdout
 
 log = logging.getLogger(__name__)
-
-# The CPU plugin may run an FP32 IR in bf16 on CPUs that have it; the verified FP32 artifact is
-# pinned to f32 and the runtime is told so through the artifact's build info.
-RUN_CONFIG: dict[str, dict[str, str]] = {"fp32": {"INFERENCE_PRECISION_HINT": "f32"}, "fp16": {}, "int8": {}}
 
 
 @dataclass(frozen=True)
@@ -145,21 +140,3 @@ def _fed_by_fake_quantize(node, depth: int = 4) -> bool:
             return False
         node = node.input(0).get_source_output().get_node()
     return False
-
-
-def run_ir(xml_path: Path, inputs: np.ndarray, precision: str = "fp32", threads: int | None = None) -> tuple[np.ndarray, float]:
-    """Run an IR on the CPU over N×1×H×W inputs one frame at a time; (outputs, median ms/frame)."""
-    ov = import_optional("openvino", "openvino")
-    config = dict(RUN_CONFIG.get(precision, {}))
-    if threads:
-        config["INFERENCE_NUM_THREADS"] = str(threads)
-    compiled = ov.Core().compile_model(str(xml_path), "CPU", config)
-    request = compiled.create_infer_request()
-    request.infer({0: inputs[:1]})  # warm-up
-    outs, times = [], []
-    for x in inputs:
-        start = time.perf_counter()
-        result = request.infer({0: x[None]})
-        times.append((time.perf_counter() - start) * 1000.0)
-        outs.append(np.array(result[compiled.output(0)], copy=True))
-    return np.concatenate(outs), float(np.median(times))

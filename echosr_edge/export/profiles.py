@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from echosr_edge.errors import DataError
+from echosr_edge.errors import ConfigError, DataError, did_you_mean
 from echosr_edge.export.models import ExportModel
 
 PROFILES = ("default", "realtime")
@@ -68,7 +68,7 @@ def plan_profiles(
     what is missing: no classifier, no teacher, no student for the realtime profile.
     """
     if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
+        raise ConfigError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}.{did_you_mean(profile, PROFILES)}")
     classifiers = [m for m in models if m.role == "classifier"]
     srs = [m for m in models if m.role == "sr"]
     if profile == "default" and len(srs) <= 1 and student_checkpoint is None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from echosr_edge.calibration.methods import ort_method
 from echosr_edge.calibration.ort_reader import make_ort_reader
+from echosr_edge.errors import ConfigError
 from echosr_edge.export.quiet import quiet_stdout
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def quantize_int8_qdq(
         missing = [n for n in nodes_to_exclude if n not in names]
         if missing:
             prepped.unlink(missing_ok=True)
-            raise ValueError(f"layers to keep in float are not in the graph after pre-processing: {', '.join(missing)}")
+            raise ConfigError(f"layers to keep in float are not in the graph after pre-processing: {', '.join(missing)}")
     # TensorRT: int8 symmetric scales, biases left in float (it fuses them itself)
     extra = {"ActivationSymmetric": True, "WeightSymmetric": True, "QuantizeBias": False} if symmetric else {}
     try:

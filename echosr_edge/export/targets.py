@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from echosr_edge.bundle.vocabulary import FORMATS
+from echosr_edge.errors import ConfigError
 from echosr_edge.export.graph import onnx_float_convs
 from echosr_edge.export.models import ExportModel
 
@@ -47,6 +48,7 @@ class BuildContext:
     metadata: dict
     accuracy_control: object | None = None  # openvino_export.AccuracyControl
     tensorrt: object | None = None  # tensorrt_export.TensorRTSettings
+    symmetric_int8: bool = False  # the INT8 ONNX with symmetric int8 Q/DQ (what TensorRT builds from)
 
     def path(self, precision: str, suffix: str, tag: str = "") -> Path:
         return self.work / f"{self.model.name}.{precision}{tag}{suffix}"
@@ -63,11 +65,11 @@ def _float_layers(ctx: BuildContext) -> list[str]:
 
 def _calibration(ctx: BuildContext) -> np.ndarray:
     if ctx.calibration is None:
-        raise ValueError("INT8 needs calibration frames (--calibration)")
+        raise ConfigError("INT8 needs calibration frames (--calibration)")
     return ctx.calibration
 
 
-def _onnx(precision: str, ctx: BuildContext, symmetric: bool = False) -> Built:
+def _onnx(precision: str, ctx: BuildContext, symmetric: bool | None = None) -> Built:
     from echosr_edge.export.onnx_fp16 import convert_fp16
     from echosr_edge.export.quantize_ort import quantize_int8_qdq
 
@@ -78,6 +80,7 @@ def _onnx(precision: str, ctx: BuildContext, symmetric: bool = False) -> Built:
         if not path.exists():
             convert_fp16(ctx.fp32_onnx, path)
         return Built(path, build={"source": "onnxruntime float16 conversion", "io": "float32"})
+    symmetric = ctx.symmetric_int8 if symmetric is None else symmetric
     tag = ".sym" if symmetric else ""
     path = ctx.path("int8", ".onnx", tag)
     floats = _float_layers(ctx)
@@ -100,13 +103,12 @@ def _openvino(precision: str, ctx: BuildContext) -> Built:
         import openvino  # noqa: F401
     except ImportError as exc:
         raise Unavailable('the OpenVINO stage needs openvino (pip install "echosr-edge[openvino]")') from exc
-    from echosr_edge.export.openvino_export import RUN_CONFIG, onnx_to_ir, quantize_ir
+    from echosr_edge.export.openvino_export import onnx_to_ir, quantize_ir
 
     version = openvino.get_version()
-    run_config = RUN_CONFIG[precision]
     if precision in ("fp32", "fp16"):
         xml, bin_ = onnx_to_ir(ctx.fp32_onnx, ctx.path(precision, ".xml"), precision, ctx.metadata)
-        return Built(xml, (bin_,), build={"source": "openvino.convert_model", "openvino": version, "run_config": run_config})
+        return Built(xml, (bin_,), build={"source": "openvino.convert_model", "openvino": version})
     try:
         import nncf
     except ImportError as exc:
@@ -128,7 +130,6 @@ def _openvino(precision: str, ctx: BuildContext) -> Built:
         "preset": "mixed",
         "calibration_method": ctx.method,
         "calibration_frames": len(ctx.calibration),
-        "run_config": run_config,
     }
     if ctx.accuracy_control:
         info["max_drop"] = ctx.accuracy_control.max_drop

@@ -54,7 +54,7 @@ def torch_target(manifest: Manifest, checkpoints: dict[str, Path], threads: int 
         scale = manifest.sr_model().scale if manifest.sr_model() else 4
         return Pipeline(int(prep["hr_size"]), int(scale), sr, classifiers, "always" if sr else "never")
 
-    return BenchTarget("pytorch", "fp32", build, size, "torch")
+    return BenchTarget("pytorch", "fp32", build, size, "torch", macs=manifest.notes.get("macs", {}))
 
 
 def find_checkpoints(folder: Path, manifest: Manifest) -> dict[str, Path]:

@@ -4,52 +4,68 @@ SR artifacts: PSNR and SSIM of their clipped output against the FP32 model's out
 against the HR frame (next to FP32's own, so the cost of quantisation shows in the study's
 metric). Classifiers: top-1 agreement with FP32, and the accuracy delta on the labels.
 A result names every budget it misses in ``failures``; ``passed`` is True only when it misses none.
+Artifacts run through the runtime's own engine adapters with the options their device profile
+uses, so the result is what a device will reproduce; the budgets live in ``bundle.budgets``.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bundle.budgets import CLASSIFIER_MAX_ACCURACY_DROP, CLASSIFIER_MIN_AGREEMENT, SR_MIN_PSNR_DB, Budgets
+from echosr_edge.errors import MissingExtra
 from echosr_edge.metrics import mean_psnr, ssim
 
-SR_MIN_PSNR_DB = 40.0
-CLASSIFIER_MIN_AGREEMENT = 0.99
-CLASSIFIER_MAX_ACCURACY_DROP = 0.01
+
+def runtime_setup(format: str) -> dict:
+    """How a device runs ``format``: the device profile that prefers it and the adapter options it gives it.
+
+    Export verifies an artifact with exactly these options (the profile's thread count aside), so
+    the check in the manifest is the one the device will reproduce; the bundle records them.
+    """
+    from echosr_edge.devices.profiles import PROFILES
+
+    profile = next((p for p in PROFILES.values() if p.format == format), None)
+    if profile is None:
+        raise ValueError(f"no device profile runs {format!r} first")
+    return {"device_profile": profile.name, "options": profile.options_for(format)}
 
 
-@dataclass(frozen=True)
-class Budgets:
-    """What an artifact must reach to ship without ``--allow-degraded``."""
+def run_verification(path: Path, format: str, inputs: np.ndarray) -> tuple[np.ndarray, float, dict]:
+    """Run an artifact over N×1×H×W inputs one frame at a time through the runtime's adapter.
 
-    sr_min_psnr_db: float = SR_MIN_PSNR_DB
-    classifier_min_agreement: float = CLASSIFIER_MIN_AGREEMENT
-    classifier_max_accuracy_drop: float = CLASSIFIER_MAX_ACCURACY_DROP
-
-
-def run_artifact(path: Path, format: str, inputs: np.ndarray, precision: str = "fp32") -> tuple[np.ndarray, float]:
-    """Run an artifact over N×1×H×W inputs one frame at a time; returns (outputs, median ms/frame)."""
-    if format == "openvino":
-        from echosr_edge.export.openvino_export import run_ir
-
-        return run_ir(path, inputs, precision)
-    if format == "tensorrt":
-        from echosr_edge.export.tensorrt_export import run_engine
-
-        return run_engine(path, inputs)
+    Returns (outputs, median ms/frame, the runtime setup it ran with). TensorRT is the one
+    exception: the runtime's adapter needs cuda-python or pycuda for its buffers, and an export
+    machine may hold only torch's CUDA; the export-side runner then stands in, and says so.
+    """
     from echosr_edge.runtime.engine import open_engine, run_single
 
-    engine = open_engine(path, format)
+    setup = runtime_setup(format)
+    try:
+        engine = open_engine(path, format, **setup["options"])
+    except MissingExtra:
+        if format != "tensorrt":
+            raise
+        from echosr_edge.export.tensorrt_export import run_engine
+
+        outputs, ms = run_engine(path, inputs)
+        return outputs, ms, {**setup, "runner": "export (torch CUDA buffers; cuda-python and pycuda absent)"}
     run_single(engine, inputs[:1])  # warm-up
     outs, times = [], []
     for x in inputs:
         start = time.perf_counter()
         outs.append(run_single(engine, x[None]))
         times.append((time.perf_counter() - start) * 1000.0)
-    return np.concatenate(outs).astype(np.float32), float(np.median(times))
+    return np.concatenate(outs).astype(np.float32), float(np.median(times)), {**setup, "runner": "runtime adapter"}
+
+
+def run_artifact(path: Path, format: str, inputs: np.ndarray) -> tuple[np.ndarray, float]:
+    """``run_verification`` without the setup: (outputs, median ms/frame)."""
+    outputs, ms, _ = run_verification(path, format, inputs)
+    return outputs, ms
 
 
 def mean_ssim(references: np.ndarray, tests: np.ndarray) -> float:

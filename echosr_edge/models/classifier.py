@@ -8,6 +8,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from echosr_edge.errors import DataError
+
 log = logging.getLogger(__name__)
 
 # Grey frames in [0, 1] are normalised inside the model, so every exported artifact takes the
@@ -39,11 +41,11 @@ class ResNet18Classifier(nn.Module):
         """
         state = torch.load(Path(path), map_location="cpu", weights_only=True)
         if "conv1.weight" not in state:
-            raise ValueError(f"{path}: not a torchvision ResNet-18 state dict (no conv1.weight)")
+            raise DataError(path, "not a torchvision ResNet-18 state dict (no conv1.weight)")
         state = dict(state)
         state["conv1.weight"] = state["conv1.weight"].sum(dim=1, keepdim=True)
         state = {k: v for k, v in state.items() if not k.startswith("fc.")}
         missing, unexpected = self.net.load_state_dict(state, strict=False)
         if unexpected or set(missing) - {"fc.weight", "fc.bias"}:
-            raise ValueError(f"{path}: layers do not match ResNet-18 ({unexpected or missing})")
+            raise DataError(path, f"layers do not match ResNet-18 ({unexpected or missing})")
         log.info("loaded ImageNet weights from %s", path)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from echosr_edge.errors import DataError
+from echosr_edge.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class VGGFeatures(nn.Module):
         from torchvision.models.vgg import cfgs, make_layers
 
         if layer not in VGG_LAYERS:
-            raise ValueError(f"unknown VGG layer {layer!r}; known: {', '.join(VGG_LAYERS)}")
+            raise ConfigError(f"unknown VGG layer {layer!r}; known: {', '.join(VGG_LAYERS)}")
         weights = Path(weights)
         if not weights.is_file():
             raise DataError(weights, "VGG19 weights file not found")

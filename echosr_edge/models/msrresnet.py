@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from echosr_edge.errors import ConfigError
+
 
 class ResidualBlockNoBN(nn.Module):
     """conv3×3 – ReLU – conv3×3, plus the identity."""
@@ -32,7 +34,7 @@ class MSRResNet(nn.Module):
     def __init__(self, in_channels: int = 1, features: int = 64, blocks: int = 16, scale: int = 4):
         super().__init__()
         if scale not in (2, 4):
-            raise ValueError("scale must be 2 or 4")
+            raise ConfigError("scale must be 2 or 4")
         self.scale = scale
         self.conv_first = nn.Conv2d(in_channels, features, 3, padding=1)
         self.body = nn.Sequential(*[ResidualBlockNoBN(features) for _ in range(blocks)])

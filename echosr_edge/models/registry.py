@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Callable
 
 from torch import nn
+
+from echosr_edge.errors import ConfigError, did_you_mean
 
 # SR generators (x4 image in, image out); every other entry maps an image to logits.
 # Architectures that map a 1-channel LR frame to a ×scale SR frame (teachers and students).
@@ -63,7 +64,6 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 def build_model(arch: str, **config) -> nn.Module:
     """Build a registered architecture; an unknown name lists the valid ones."""
     if arch not in ARCHITECTURES:
-        close = difflib.get_close_matches(arch, ARCHITECTURES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}.{hint}")
+        hint = did_you_mean(arch, ARCHITECTURES)
+        raise ConfigError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}.{hint}")
     return ARCHITECTURES[arch](**config)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from echosr_edge.errors import ConfigError
+
 
 class ResidualBlock(nn.Module):
     """conv3×3 – BN – PReLU – conv3×3 – BN, plus the identity."""
@@ -49,7 +51,7 @@ class SRResNet(nn.Module):
     def __init__(self, in_channels: int = 1, features: int = 64, blocks: int = 16, scale: int = 4):
         super().__init__()
         if scale not in (2, 4, 8):
-            raise ValueError("scale must be 2, 4 or 8")
+            raise ConfigError("scale must be 2, 4 or 8")
         self.scale = scale
         self.head = nn.Sequential(nn.Conv2d(in_channels, features, 9, padding=4), nn.PReLU())
         self.body = nn.Sequential(*[ResidualBlock(features) for _ in range(blocks)])

@@ -60,14 +60,13 @@ def _device_and_notes(target: Target, models: list) -> tuple[str, list[str]]:
     """The device profile every model can run under, and what the technician should know about it."""
     preferred = target.shipped[0]
     missing = [m.name for m in models if not any(a.format == preferred.format for a in m.artifacts)]
+    engines = (
+        ["the kit ships ONNX only: install.sh builds the TensorRT engines on the device from it "
+         "(minutes per model), and the service rebuilds any that are missing before it starts"]
+        if target.builds_engines else []
+    )
     if not missing:
-        return preferred.device, []
-    if preferred.format == "tensorrt":
-        # The jetson profile builds its own engine from the ONNX files when it has none.
-        return preferred.device, [
-            f"no TensorRT engine in the bundle for {', '.join(missing)}: the kit ships the ONNX files, "
-            "and the engine is built on the device from them (the first start takes minutes)"
-        ]
+        return preferred.device, engines
     for fallback in target.shipped[1:]:
         if all(any(a.format == fallback.format for a in m.artifacts) for m in models):
             return fallback.device, [

@@ -29,6 +29,13 @@ KIT_JSON = "kit.json"
 SUMS = "SHA256SUMS"
 EXECUTABLES = ("install.sh", "launch.sh")
 Step = Callable[[str], None]
+# The unit's engine build: a no-op when the cache holds every engine, else minutes, so no start timeout.
+ENGINE_UNIT_LINES = """# TensorRT engines are built on this device. The build is a no-op when the cache holds them; after
+# a JetPack update (or an emptied cache) it takes minutes and logs each model, so no start timeout.
+Environment=ECHOSR_ENGINE_CACHE=__PREFIX__/engines
+ExecStartPre=__PREFIX__/venv/bin/echosr-edge engines build --bundle __PREFIX__/bundle --device @DEVICE@
+TimeoutStartSec=infinity
+"""
 
 
 class KitError(EchoSRError):
@@ -200,7 +207,11 @@ def _write_texts(kit: Path, target: Target, selection: Selection, info: dict) ->
         "CREATED": info["created"],
         "MODELS": models,
         "NOTES": "".join(f"\nNote: {n}.\n" for n in info["notes"]),
-        "SYSTEM_CHECK": f", checks that {', '.join(target.system_modules)} imports" if target.system_modules else "",
+        "SYSTEM_CHECK": (f", checks that {', '.join(target.system_modules)} imports" if target.system_modules else "")
+        + (", builds the TensorRT engines for this device from the ONNX files (minutes; progress is shown)"
+           if target.builds_engines else ""),
+        "BUILD_ENGINES": "yes" if target.builds_engines else "no",
+        "ENGINE_BUILD": ENGINE_UNIT_LINES.replace("@DEVICE@", selection.device) if target.builds_engines else "",
     }
     texts = {
         "install.sh": templates.INSTALL_SH,

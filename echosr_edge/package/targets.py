@@ -6,11 +6,10 @@ a profile says how to run on a device; a target says what to copy onto it.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
-from echosr_edge.errors import EchoSRError
+from echosr_edge.errors import ConfigError, EchoSRError, did_you_mean
 
 # Ubuntu 22.04 (JetPack 6 and a current Intel mini-PC) ships glibc 2.35 and Python 3.10.
 DEFAULT_GLIBC = (2, 35)
@@ -38,6 +37,7 @@ class Target:
     extras: tuple[str, ...] = ()  # echosr-edge extras installed from the kit's wheels
     system_modules: tuple[str, ...] = ()  # provided by the device's OS, checked at install, never shipped
     system_site_packages: bool = False  # the venv must see the OS's Python packages (JetPack's TensorRT)
+    builds_engines: bool = False  # install.sh and the service build TensorRT engines on the device
     python: str = DEFAULT_PYTHON
 
     @property
@@ -65,18 +65,29 @@ TARGETS: dict[str, Target] = {
         ),
         extras=("openvino",),
     ),
+    "arm64-cpu": Target(
+        name="arm64-cpu",
+        description="an ARM64 Linux board (Raspberry Pi 5, Orange Pi 5 / RK3588), ONNX Runtime on its CPU, OpenVINO as the fallback",
+        arch="aarch64",
+        # ONNX Runtime first on ARM (devices/choice.py); OpenVINO's aarch64 wheel runs the same IR.
+        shipped=(
+            Shipped("onnx", ("int8", "fp32"), "cpu"),
+            Shipped("openvino", ("int8", "fp32"), "intel-cpu"),
+        ),
+        extras=("openvino",),
+        python="3.11",  # Raspberry Pi OS 12 (Bookworm), glibc 2.36; Ubuntu 22.04 boards: --python 3.10
+    ),
     "jetson": Target(
         name="jetson",
         description="an NVIDIA Jetson (JetPack 6, Ubuntu 22.04), TensorRT from JetPack",
         arch="aarch64",
-        # A TensorRT engine only loads on the TensorRT version (JetPack) that built it, so the ONNX
-        # files always travel too: the device builds its own engine from them when needed.
-        shipped=(
-            Shipped("tensorrt", ("int8", "fp16", "fp32"), "jetson"),
-            Shipped("onnx", ("int8", "fp16", "fp32"), "jetson"),
-        ),
+        # A TensorRT engine only loads on the TensorRT version (JetPack) and GPU that built it, so a
+        # workstation's engines are never shipped: the kit carries the ONNX files and the device
+        # builds its own engines from them at install (and before the service starts, if missing).
+        shipped=(Shipped("onnx", ("int8", "fp16", "fp32"), "jetson"),),
         system_modules=("tensorrt",),
         system_site_packages=True,
+        builds_engines=True,
     ),
 }
 
@@ -84,9 +95,8 @@ TARGETS: dict[str, Target] = {
 def get_target(name: str) -> Target:
     """The target called ``name``; an unknown name lists the known ones."""
     if name not in TARGETS:
-        close = difflib.get_close_matches(name, TARGETS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise EchoSRError(f"unknown packaging target {name!r}; known: {', '.join(TARGETS)}.{hint}")
+        hint = did_you_mean(name, TARGETS)
+        raise ConfigError(f"unknown packaging target {name!r}; known: {', '.join(TARGETS)}.{hint}")
     return TARGETS[name]
 
 

@@ -30,6 +30,8 @@ REQUIREMENT="@REQUIREMENT@"
 DEPS_INCLUDED="@DEPS_INCLUDED@"
 SYSTEM_SITE="@SYSTEM_SITE@"
 SYSTEM_MODULES="@SYSTEM_MODULES@"
+BUILD_ENGINES="@BUILD_ENGINES@"
+DEVICE="@DEVICE@"
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 say() { echo "==> $*"; }
@@ -86,13 +88,6 @@ say "installing $REQUIREMENT from the kit's wheels (no network)"
 "$PREFIX/venv/bin/python" -m pip install --no-index --find-links "$KIT/wheels" "$REQUIREMENT" \
     || die "pip could not install from $KIT/wheels (see above)"
 
-for module in $SYSTEM_MODULES; do
-    say "checking $module (it comes with the device's system, not with this kit)"
-    "$PREFIX/venv/bin/python" -c "import $module; print('    $module', $module.__version__)" \
-        || die "the Python module $module is missing: on a Jetson it comes with JetPack \
-(sudo apt install nvidia-jetpack), then run install.sh again"
-done
-
 say "copying the bundle, the launch script and the settings to $PREFIX"
 rm -rf "$PREFIX/bundle.new"
 cp -R "$KIT/bundle" "$PREFIX/bundle.new"
@@ -107,9 +102,24 @@ else
 fi
 "$PREFIX/venv/bin/echosr-edge" --version
 
+if [ "$BUILD_ENGINES" = yes ]; then
+    # An engine only loads on the TensorRT and GPU that built it: this device builds its own, once.
+    say "building the TensorRT engines for this device from the bundle's ONNX (once; minutes per model on an Orin)"
+    for module in $SYSTEM_MODULES; do
+        "$PREFIX/venv/bin/python" -c "import $module" >/dev/null 2>&1 \
+            || die "stopped at the engine build: the Python module $module (TensorRT) is missing; on a Jetson \
+it comes with JetPack (sudo apt install nvidia-jetpack), then run install.sh again"
+    done
+    mkdir -p "$PREFIX/engines"
+    ECHOSR_ENGINE_CACHE="$PREFIX/engines" "$PREFIX/venv/bin/echosr-edge" engines build --bundle "$PREFIX/bundle" \
+        --device "$DEVICE" || die "the engine build failed (the line above says why); run install.sh again once it is fixed"
+fi
+
 if [ "$SERVICE" = yes ]; then
     say "installing the service echosr-edge (user $RUN_USER)"
     id "$RUN_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$RUN_USER"
+    # The service rebuilds an engine TensorRT refuses after a JetPack update: the cache is its to write.
+    if [ -d "$PREFIX/engines" ]; then chown -R "$RUN_USER" "$PREFIX/engines"; fi
     if getent group video >/dev/null 2>&1; then usermod -a -G video "$RUN_USER"; fi
     sed -e "s|__PREFIX__|$PREFIX|g" -e "s|__USER__|$RUN_USER|g" "$KIT/echosr-edge.service" \
         > /etc/systemd/system/echosr-edge.service
@@ -133,6 +143,9 @@ if [ -f "$CONF" ]; then . "$CONF"; fi
 DEVICE=${ECHOSR_DEVICE:-@DEVICE@}
 CAMERA=${ECHOSR_CAMERA:-0}
 LOG_DIR=${ECHOSR_LOG_DIR:-${LOGS_DIRECTORY:-$HERE/logs}}
+# TensorRT engines built on this device (jetson and cuda kits; unused by the others).
+ECHOSR_ENGINE_CACHE=${ECHOSR_ENGINE_CACHE:-$HERE/engines}
+export ECHOSR_ENGINE_CACHE
 mkdir -p "$LOG_DIR"
 if [ -n "${ECHOSR_SOURCE:-}" ]; then
     set -- --source "$ECHOSR_SOURCE"
@@ -156,7 +169,7 @@ Type=simple
 User=__USER__
 # /dev/video* (and a Jetson's GPU device nodes) belong to the video group.
 SupplementaryGroups=video
-ExecStart=__PREFIX__/launch.sh
+@ENGINE_BUILD@ExecStart=__PREFIX__/launch.sh
 Restart=always
 RestartSec=5
 LogsDirectory=echosr-edge

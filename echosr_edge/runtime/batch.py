@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from echosr_edge.devices.profiles import get_profile
 from echosr_edge.errors import EchoSRError
 from echosr_edge.runtime.batch_inputs import Discovery, InputFile, discover_inputs
 from echosr_edge.runtime.batch_process import clear_frame_images, process_input
@@ -46,7 +45,7 @@ class BatchConfig:
     """How to process a batch; the settings that change results are pinned in OUT on first run."""
 
     bundle: Path
-    device: str = "cpu"
+    device: str = "auto"  # resolved by devices.detect.choose_device; the pinned settings keep the profile it chose
     precision: str | None = None
     enhance: str = "always"
     workers: int = 1
@@ -96,6 +95,7 @@ class BatchResult:
     reports: ReportPaths
     unsupported: int = 0
     filtered: int = 0
+    device: str = ""  # the device profile that ran, and why (``--device auto`` says its reason)
 
     @property
     def partial(self) -> bool:
@@ -156,11 +156,11 @@ def _work(inp: InputFile) -> FileOutcome:
 # ---------------------------------------------------------------- parent side
 
 
-def _settings(config: BatchConfig, root: Path, manifest_sha: str, artifacts: dict[str, str]) -> dict:
+def _settings(config: BatchConfig, root: Path, manifest_sha: str, artifacts: dict[str, str], device: str) -> dict:
     return {
         "input": str(root.resolve()),
         "bundle_manifest_sha256": manifest_sha,
-        "device": config.device,
+        "device": device,
         "precisions": artifacts,
         "enhance": config.enhance,
         "images": config.write_images,
@@ -240,11 +240,12 @@ def _open_bundle(config: BatchConfig):
     """The device profile (threads per worker set), the verified manifest and the precision of
     each model the run will use. Opens the engines once, so a bad bundle stops the run here."""
     session = open_session(
-        Path(config.bundle), get_profile(config.device), precision=config.precision, bundle_profile=config.profile,
+        Path(config.bundle), config.device, precision=config.precision, bundle_profile=config.profile,
         trust=tuple(config.trust), threads=config.threads, enhance=config.enhance, crop=False, startup_check=False,
     )
+    log.info("device %s: %s", session.device.name, session.device_reason)
     artifacts = {name: art.precision for name, art in session.pipeline.artifacts.items()}
-    return session.device, session.manifest.for_profile(config.profile), artifacts
+    return session.device, session.manifest.for_profile(config.profile), artifacts, session.device_reason
 
 
 def run_batch(
@@ -252,11 +253,13 @@ def run_batch(
     out: Path,
     config: BatchConfig,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    on_device: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Process every supported file under ``input_root`` into ``out``; resume where a run stopped.
 
     Raises EchoSRError before any work if the bundle, the device, the inputs or the output
     folder are unusable. Errors of single inputs are in the result and the report instead.
+    ``on_device`` receives the device that will run and why, before any file is processed.
     """
     started = time.perf_counter()
     input_root, out = Path(input_root), Path(out)
@@ -268,11 +271,13 @@ def run_batch(
             f"no input files under {input_root} (NIfTI, DICOM, PNG/JPEG, mp4/avi"
             + (", after --include/--exclude)" if discovery.filtered else ")")
         )
-    profile, manifest, artifacts = _open_bundle(config)
+    profile, manifest, artifacts, device_reason = _open_bundle(config)
+    if on_device:
+        on_device(f"{profile.name}: {device_reason}")
     manifest_sha = hashlib.sha256((Path(config.bundle) / "manifest.json").read_bytes()).hexdigest()
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out):
-        check_run_settings(out, _settings(config, input_root, manifest_sha, artifacts))
+        check_run_settings(out, _settings(config, input_root, manifest_sha, artifacts, profile.name))
         removed = sweep_partials(out)
         if removed:
             log.info("removed %d temporary file(s) a stopped run left", removed)
@@ -310,6 +315,7 @@ def run_batch(
             "input": str(input_root),
             "bundle": str(config.bundle),
             "precisions": artifacts,
+            "device": f"{profile.name} ({device_reason})",
             "workers": config.workers,
             "threads per worker": profile.threads,
             "keep_phi": config.keep_phi,
@@ -329,6 +335,7 @@ def run_batch(
         seconds=time.perf_counter() - started,
         reports=paths,
         unsupported=discovery.unsupported,
+        device=f"{profile.name}: {device_reason}",
         filtered=discovery.filtered,
     )
 

@@ -22,8 +22,9 @@ import numpy as np
 
 from echosr_edge.bundle.manifest import Manifest
 from echosr_edge.bundle.vocabulary import PRECISIONS
-from echosr_edge.devices.profiles import DeviceProfile
-from echosr_edge.metrics import mean_psnr
+from echosr_edge.devices.profiles import DeviceProfile, planned_engine
+from echosr_edge.errors import BundleError, ConfigError
+from echosr_edge.metrics import mean_psnr, ssim
 from echosr_edge.runtime.pipeline import Pipeline, load_pipeline
 
 STAGES = ("preprocess", "sr", "classify", "total")
@@ -56,6 +57,8 @@ class BenchTarget:
     build: Callable[[], Pipeline]
     model_bytes: int
     device: str = ""
+    profile: DeviceProfile | None = None  # its engine options and threads, for the ceiling (None: no ceiling)
+    macs: dict = field(default_factory=dict)  # the manifest's notes["macs"]: model name → {"total": ...}
 
     @property
     def label(self) -> str:
@@ -82,6 +85,16 @@ class BenchRow:
     accuracy_delta: dict[str, float] = field(default_factory=dict)
     speedup_vs_torch: float | None = None
     latencies_ms: list[float] = field(default_factory=list)
+    ceiling: dict | None = None  # runtime.roofline.Ceiling as a dict
+    limits: list[dict] = field(default_factory=list)  # runtime.roofline.StageLimit per stage, as dicts
+
+    @property
+    def worst_over_alone(self) -> tuple[str, float] | None:
+        """The stage slowed most by running inside the pipeline, and by how much."""
+        if not self.limits:
+            return None
+        worst = max(self.limits, key=lambda s: s["pipeline_over_alone"])
+        return worst["stage"], worst["pipeline_over_alone"]
 
 
 @dataclass
@@ -149,20 +162,30 @@ def bundle_targets(
     for device in devices:
         for fmt in device.formats:
             for precision in precisions:
-                if (fmt, precision) in seen or not all(m.artifact(fmt, precision) for m in models):
+                arts = [_artifact_for(device, m, fmt, precision) for m in models]
+                if (fmt, precision) in seen or not all(arts):
                     continue
                 seen.add((fmt, precision))
                 profile = device.with_formats((fmt,))
-                size = sum(
-                    m.artifact(fmt, precision).size + sum(int(c["size"]) for c in m.artifact(fmt, precision).companions)
-                    for m in models
-                )
+                size = sum(a.size + sum(int(c["size"]) for c in a.companions) for a in arts)
 
                 def build(profile=profile, precision=precision) -> Pipeline:
                     return load_pipeline(bundle_dir, profile, precision=precision, enhance="always", manifest=manifest)
 
-                targets.append(BenchTarget(fmt, precision, build, size, device.name))
+                targets.append(BenchTarget(fmt, precision, build, size, device.name, profile, manifest.notes.get("macs", {})))
     return targets
+
+
+def _artifact_for(device: DeviceProfile, entry, fmt: str, precision: str):
+    """The bundle's artifact, or for TensorRT on a device that builds its engines, the planned engine
+    (its size is the ONNX's; the engine itself comes from the engine cache)."""
+    art = entry.artifact(fmt, precision)
+    if art is None and fmt == "tensorrt" and device.builds_engines:
+        try:
+            return planned_engine(entry, precision)
+        except BundleError:
+            return None
+    return art
 
 
 def _run_target(target: BenchTarget, frames: np.ndarray, runs: int, warmup: int) -> tuple[BenchRow, list]:
@@ -183,6 +206,10 @@ def _run_target(target: BenchTarget, frames: np.ndarray, runs: int, warmup: int)
     row.stages = {k: StageStats.of(v) for k, v in timings.items() if k in STAGES}
     row.latencies_ms = [round(v, 3) for v in timings["total"]]
     row.fps = 1000.0 / row.stages["total"].mean
+    from echosr_edge.runtime.roofline import target_limits
+
+    row.ceiling, row.limits = target_limits(target.format, target.precision, target.profile, pipeline, timings,
+                                            target.macs, max(5, runs // 2))
     outputs = [pipeline.process(f) for f in frames]
     del pipeline
     return row, outputs
@@ -200,12 +227,7 @@ def _fidelity(row: BenchRow, outputs: list, reference: list | None, hr: np.ndarr
         return
     ref_enhanced = np.stack([o.enhanced for o in reference])
     row.sr_psnr_vs_fp32 = mean_psnr(ref_enhanced, enhanced)
-    try:
-        from echosr_edge.metrics import ssim
-
-        row.sr_ssim_vs_fp32 = float(np.mean([ssim(r, e) for r, e in zip(ref_enhanced, enhanced)]))
-    except ImportError:
-        row.sr_ssim_vs_fp32 = None  # scikit-image is in the 'train' extra; PSNR alone then
+    row.sr_ssim_vs_fp32 = float(np.mean([ssim(r, e) for r, e in zip(ref_enhanced, enhanced)]))
     for task in tasks:
         row.agreement_vs_fp32[task] = float(np.mean([a.labels[task] == b.labels[task] for a, b in zip(reference, outputs)]))
         if labels and task in labels:
@@ -226,10 +248,10 @@ def bench_targets(
 ) -> BenchReport:
     """Bench every target on ``frames`` (N×H×W uint8 at the bundle's HR size), side by side."""
     if len(frames) == 0:
-        raise ValueError("no frames to bench on")
+        raise ConfigError("no frames to bench on")
     all_targets = ([torch_target] if torch_target else []) + list(targets)
     if not all_targets:
-        raise ValueError("nothing to bench: no backend of this machine runs any precision of the bundle")
+        raise BundleError("nothing to bench: no backend of this machine runs any precision of the bundle")
     hr = np.stack([f.astype(np.float32) / 255.0 for f in frames])
     rows: list[BenchRow] = []
     reference_outputs, reference_label = None, "none"
@@ -254,7 +276,7 @@ def load_frames(bundle_dir: Path, manifest: Manifest) -> tuple[np.ndarray, dict 
     """The bundle's verification frames (N×H×W uint8 at the HR size) and their labels."""
     ver = manifest.verification_frames
     if not ver:
-        raise ValueError("the bundle has no verification frames; bench with --data ROOT")
+        raise BundleError("the bundle has no verification frames; bench with --data ROOT")
     return np.load(Path(bundle_dir) / ver["file"], allow_pickle=False), ver.get("labels")
 
 
@@ -295,16 +317,20 @@ def _fmt(value: float | None, spec: str, empty: str = "—") -> str:
 def report_table(report: BenchReport) -> list[list[str]]:
     """Header + one row per target: the Ultralytics-style summary."""
     header = ["format", "precision", "status", "size MB", "SR PSNR vs FP32 dB", "agreement vs FP32",
-              "accuracy", "p50 ms", "p95 ms", "fps", "speed-up vs PyTorch"]
+              "accuracy", "p50 ms", "p95 ms", "fps", "speed-up vs PyTorch", "worst stage vs alone", "% of ceiling"]
     rows = [header]
     for r in report.rows:
         agree = ", ".join(f"{k} {v:.1%}" for k, v in r.agreement_vs_fp32.items()) or ("reference" if r.stages else "—")
         acc = ", ".join(f"{k} {v:.1%}" for k, v in r.accuracy.items()) or "—"
         total = r.stages.get("total")
+        worst = r.worst_over_alone
+        ceiling = ", ".join(f"{s['stage'].removeprefix('classify_')} {s['pct_of_ceiling']:.0f}%"
+                            for s in r.limits if s["pct_of_ceiling"] is not None) or "—"
         rows.append([
             r.format, r.precision, r.status, f"{r.model_bytes / 1e6:.2f}", _fmt(r.sr_psnr_vs_fp32, ".2f"), agree, acc,
             _fmt(total.p50 if total else None, ".2f"), _fmt(total.p95 if total else None, ".2f"),
             _fmt(r.fps if total else None, ".1f"), _fmt(r.speedup_vs_torch, ".2f", "—") + ("×" if r.speedup_vs_torch else ""),
+            f"{worst[1]:.2f}× {worst[0].removeprefix('classify_')}" if worst else "—", ceiling,
         ])
     return rows
 
@@ -343,6 +369,9 @@ def report_markdown(report: BenchReport) -> str:
     for r in report.rows:
         delta = ", ".join(f"{k} {v * 100:+.1f} pts" for k, v in r.accuracy_delta.items()) or "—"
         lines.append(f"| {r.format} {r.precision} | {r.rss_mb:.0f} | {_fmt(r.sr_psnr_vs_hr, '.2f')} | {_fmt(r.sr_ssim_vs_fp32, '.4f')} | {delta} |")
+    from echosr_edge.runtime.roofline import limits_markdown
+
+    lines += limits_markdown(report.rows)
     return "\n".join(lines) + "\n"
 
 

@@ -9,7 +9,7 @@ log = logging.getLogger(__name__)
 
 
 def write_plots(report, out_dir: Path) -> list[Path]:
-    """bench_latency.png and bench_accuracy.png in ``out_dir``; none when matplotlib is absent."""
+    """bench_latency.png, bench_accuracy.png and bench_roofline.png in ``out_dir``; none without matplotlib."""
     try:
         import matplotlib
 
@@ -47,4 +47,29 @@ def write_plots(report, out_dir: Path) -> list[Path]:
     accuracy = out_dir / "bench_accuracy.png"
     fig.savefig(accuracy, dpi=110)
     plt.close(fig)
-    return [latency, accuracy]
+    paths = [latency, accuracy]
+    limited = [r for r in rows if r.limits]
+    if limited:
+        paths.append(_limits_plot(plt, limited, out_dir / "bench_roofline.png"))
+    return paths
+
+
+def _limits_plot(plt, rows, path: Path) -> Path:
+    """Per stage and target: % of the measured ceiling (left) and in-pipeline over alone (right)."""
+    stages = sorted({s["stage"] for r in rows for s in r.limits})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    width = 0.8 / len(rows)
+    for i, r in enumerate(rows):
+        by_stage = {s["stage"]: s for s in r.limits}
+        xs = [j + i * width for j in range(len(stages))]
+        left.bar(xs, [(by_stage.get(st) or {}).get("pct_of_ceiling") or 0 for st in stages], width, label=f"{r.format} {r.precision}")
+        right.bar(xs, [(by_stage.get(st) or {}).get("pipeline_over_alone") or 0 for st in stages], width)
+    for ax, label in ((left, "% of the measured ceiling"), (right, "p50 in pipeline / engine alone")):
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(stages))], [st.removeprefix("classify_") for st in stages])
+        ax.set_ylabel(label)
+    right.axhline(1.1, color="grey", linestyle="--", linewidth=1)
+    left.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -14,20 +14,23 @@ input rounding alone, on any backend; counting it would fail an exact FP32 engin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from echosr_edge.bundle.budgets import Budgets
 from echosr_edge.bundle.manifest import Manifest
 from echosr_edge.data.preprocess import bicubic_down, resize_unit
+from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import EchoSRError
 from echosr_edge.metrics import mean_psnr
-from echosr_edge.runtime.engine import run_single
+from echosr_edge.runtime.engine import Engine, run_single
 from echosr_edge.runtime.pipeline import Pipeline, softmax
 
-DEFAULT_SR_MIN_PSNR_DB = 40.0
-DEFAULT_CLASSIFIER_MIN_AGREEMENT = 0.99
 TIE_MARGIN = 0.02  # in probability
 
 
@@ -75,14 +78,6 @@ class VerificationFailed(EchoSRError):
     """The engines disagree with the FP32 references beyond the bundle's budgets (with --strict)."""
 
 
-def _budgets(manifest: Manifest) -> tuple[float, float]:
-    budgets = manifest.notes.get("budgets", {}) if isinstance(manifest.notes, dict) else {}
-    return (
-        float(budgets.get("sr_min_psnr_vs_fp32_db", DEFAULT_SR_MIN_PSNR_DB)),
-        float(budgets.get("classifier_min_agreement", DEFAULT_CLASSIFIER_MIN_AGREEMENT)),
-    )
-
-
 def check_engines(bundle_dir: Path, manifest: Manifest, pipeline: Pipeline) -> StartupCheck:
     """Run the verification frames through ``pipeline``'s engines and compare with the FP32 references.
 
@@ -93,32 +88,47 @@ def check_engines(bundle_dir: Path, manifest: Manifest, pipeline: Pipeline) -> S
     if not ver:
         return StartupCheck(0, (), ("the bundle has no verification frames",))
     frames = np.load(bundle_dir / ver["file"], allow_pickle=False)
-    hr = [f.astype(np.float32) / 255.0 for f in frames]
-    sr_budget, clf_budget = _budgets(manifest)
     checks, skipped = [], []
     for name, engine in pipeline.engines.items():
-        entry = manifest.model(name)
         art = pipeline.artifacts[name]
-        if not entry.reference:
-            skipped.append(f"{name}: no FP32 reference in the bundle")
-            continue
-        reference = np.load(bundle_dir / entry.reference["file"], allow_pickle=False)
-        if len(reference) != len(frames):
-            skipped.append(f"{name}: {len(reference)} reference outputs for {len(frames)} frames")
-            continue
-        if entry.role == "sr":
-            scale = int(entry.scale or pipeline.scale)
-            outputs = np.concatenate([run_single(engine, bicubic_down(x, scale)[None, None]) for x in hr])
-            value = mean_psnr(np.clip(reference, 0, 1), np.clip(outputs, 0, 1))
-            checks.append(ModelCheck(name, art.format, art.precision, "psnr_vs_fp32_db", value, sr_budget, value >= sr_budget))
+        result = check_model(bundle_dir, manifest, name, engine, art.format, art.precision, frames, pipeline.scale)
+        if isinstance(result, str):
+            skipped.append(result)
         else:
-            size = int(entry.preprocessing["input_size"])
-            logits = np.concatenate([run_single(engine, resize_unit(x, size)[None, None]) for x in hr])
-            value, ties = classifier_agreement(reference, logits)
-            checks.append(
-                ModelCheck(name, art.format, art.precision, "agreement_vs_fp32", value, clf_budget, value >= clf_budget, ties)
-            )
+            checks.append(result)
     return StartupCheck(len(frames), tuple(checks), tuple(skipped))
+
+
+def verification_frames(bundle_dir: Path, manifest: Manifest) -> np.ndarray | None:
+    """The bundle's verification frames (N×H×W uint8), or None when it has none."""
+    ver = manifest.verification_frames
+    return np.load(Path(bundle_dir) / ver["file"], allow_pickle=False) if ver else None
+
+
+def check_model(
+    bundle_dir: Path, manifest: Manifest, name: str, engine: Engine, format: str, precision: str,
+    frames: np.ndarray, default_scale: int = 4,
+) -> ModelCheck | str:
+    """One model's engine on the verification ``frames`` (N×H×W uint8) against its FP32 reference;
+    a string saying why when it cannot be checked."""
+    entry = manifest.model(name)
+    if not entry.reference:
+        return f"{name}: no FP32 reference in the bundle"
+    reference = np.load(Path(bundle_dir) / entry.reference["file"], allow_pickle=False)
+    if len(reference) != len(frames):
+        return f"{name}: {len(reference)} reference outputs for {len(frames)} frames"
+    hr = [f.astype(np.float32) / 255.0 for f in frames]
+    budgets = Budgets.from_notes(manifest.notes)
+    sr_budget, clf_budget = budgets.sr_min_psnr_db, budgets.classifier_min_agreement
+    if entry.role == "sr":
+        scale = int(entry.scale or default_scale)
+        outputs = np.concatenate([run_single(engine, bicubic_down(x, scale)[None, None]) for x in hr])
+        value = mean_psnr(np.clip(reference, 0, 1), np.clip(outputs, 0, 1))
+        return ModelCheck(name, format, precision, "psnr_vs_fp32_db", value, sr_budget, value >= sr_budget)
+    size = int(entry.preprocessing["input_size"])
+    logits = np.concatenate([run_single(engine, resize_unit(x, size)[None, None]) for x in hr])
+    value, ties = classifier_agreement(reference, logits)
+    return ModelCheck(name, format, precision, "agreement_vs_fp32", value, clf_budget, value >= clf_budget, ties)
 
 
 def classifier_agreement(reference_logits: np.ndarray, logits: np.ndarray, margin: float = TIE_MARGIN) -> tuple[float, int]:
@@ -139,3 +149,53 @@ def enforce(check: StartupCheck, strict: bool) -> list[str]:
     if problems and strict:
         raise VerificationFailed("start-up check failed (--strict): " + "; ".join(problems))
     return problems
+
+
+def check_key(bundle_dir: Path, pipeline: Pipeline, device: DeviceProfile) -> str:
+    """What a start-up check's verdict depends on: the manifest, the engines chosen, backend, threads, CPU."""
+    import platform
+    import sys
+
+    backends = {m: getattr(sys.modules.get(m), "__version__", None) for m in ("onnxruntime", "openvino", "tensorrt")}
+    cpu = ""
+    try:
+        cpu = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        pass
+    parts = {
+        "manifest": hashlib.sha256((Path(bundle_dir) / "manifest.json").read_bytes()).hexdigest(),
+        "artifacts": sorted((name, a.format, a.precision, a.sha256) for name, a in pipeline.artifacts.items()),
+        "backends": backends,
+        "device": [device.name, device.threads, {k: device.engine_options.get(k) for k in sorted(device.engine_options)}],
+        "machine": [platform.machine(), platform.processor(), cpu],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def cached_check(
+    bundle_dir: Path, manifest: Manifest, pipeline: Pipeline, device: DeviceProfile, recheck: bool = False
+) -> tuple[StartupCheck, bool]:
+    """The start-up check, or the verdict a passing check gave on this machine with the same engines.
+
+    A check is a pure function of the bundle, the engines, the backend version and the CPU
+    (``check_key``), so after it passed once it is read from the per-user cache (the second start
+    skips it, as OpenVINO skips compiling); a failed check is never cached. Returns (check, cached).
+    """
+    from echosr_edge.runtime.user_cache import cache_folder
+
+    folder = None if recheck else cache_folder("checks")
+    path = folder / f"{check_key(bundle_dir, pipeline, device)}.json" if folder else None
+    if path is not None and path.is_file():
+        try:
+            d = json.loads(path.read_text())
+            return StartupCheck(d["frames"], tuple(ModelCheck(**c) for c in d["checks"]), tuple(d["skipped"])), True
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged entry: check again
+    check = check_engines(bundle_dir, manifest, pipeline)
+    folder = folder or (cache_folder("checks") if recheck else None)
+    if folder is not None and check.passed and check.checks:
+        target = folder / f"{check_key(bundle_dir, pipeline, device)}.json"
+        tmp = target.with_suffix(".partial")
+        tmp.write_text(json.dumps(asdict(check)))
+        os.replace(tmp, target)
+    return check, False

@@ -17,6 +17,10 @@ from echosr_edge.bundle.vocabulary import ADAPTERS  # format → "module:factory
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import BundleError
 
+# Profile options that steer on-device engine builds (runtime.engine_build), not an adapter.
+BUILD_ONLY_OPTIONS = ("engine_cache", "workspace_gb")
+
+
 @runtime_checkable
 class Engine(Protocol):
     """A loaded model: named float inputs in, named outputs out."""
@@ -39,7 +43,8 @@ def open_engine(path: Path, format: str, threads: int | None = None, **options) 
 def open_artifact(bundle_dir: Path, artifact: Artifact, device: DeviceProfile) -> Engine:
     """Open a bundle artifact with the adapter options ``device`` gives its format."""
     path = Path(bundle_dir) / artifact.file
-    return open_engine(path, artifact.format, device.threads, **device.options_for(artifact.format))
+    options = {k: v for k, v in device.options_for(artifact.format).items() if k not in BUILD_ONLY_OPTIONS}
+    return open_engine(path, artifact.format, device.threads, **options)
 
 
 def run_single(engine: Engine, x: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 
 from echosr_edge.bundle.manifest import Manifest, ModelEntry, TensorSpec
 from echosr_edge.devices.profiles import DeviceProfile
-from echosr_edge.errors import BundleError, MissingExtra
+from echosr_edge.errors import BundleError
 from echosr_edge.metrics import psnr
 from echosr_edge.runtime.bench import machine_info
 from echosr_edge.runtime.engine import Engine, open_artifact
@@ -151,13 +151,10 @@ class FrontierReport:
         return asdict(self)
 
 
-def _mean_ssim(refs: list[np.ndarray], outs: list[np.ndarray]) -> float | None:
+def _mean_ssim(refs: list[np.ndarray], outs: list[np.ndarray]) -> float:
     from echosr_edge.metrics import ssim
 
-    try:
-        return float(np.mean([ssim(r, o) for r, o in zip(refs, outs)]))
-    except MissingExtra:
-        return None  # scikit-image is in the 'train' extra; PSNR alone then
+    return float(np.mean([ssim(r, o) for r, o in zip(refs, outs)]))
 
 
 def _macs(manifest: Manifest, name: str, hr_size: int, scale: int) -> tuple[float | None, float | None]:

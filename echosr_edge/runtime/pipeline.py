@@ -13,7 +13,7 @@ import numpy as np
 from echosr_edge.bundle.integrity import open_bundle
 from echosr_edge.bundle.manifest import Artifact, Manifest, ModelEntry
 from echosr_edge.data.preprocess import bicubic_down, resize_unit, to_grey
-from echosr_edge.devices.profiles import DeviceProfile
+from echosr_edge.devices.profiles import ON_DEVICE, DeviceProfile
 from echosr_edge.errors import BundleError
 from echosr_edge.runtime.engine import Engine, open_artifact, run_single
 from echosr_edge.runtime.sector import SectorBox, SectorCropper
@@ -132,8 +132,8 @@ class Pipeline:
             probabilities[clf.name] = {lab: float(p) for lab, p in zip(clf.labels, probs)}
         return labels, probabilities, timings
 
-    def process(self, frame: np.ndarray) -> FrameResult:
-        """Run the whole chain on one frame."""
+    def front(self, frame: np.ndarray) -> "Enhanced":
+        """The first half of ``process``: pre-process, quality gate and SR (overlapped runs do it a frame ahead)."""
         t0 = time.perf_counter()
         hr, box = self.preprocess(frame)
         t1 = time.perf_counter()
@@ -146,16 +146,40 @@ class Pipeline:
         applied = self.enhance == "always" or (self.enhance == "auto" and quality != GOOD_QUALITY)
         image = self.enhance_hr(hr) if applied else hr
         t3 = time.perf_counter()
-        labels, probabilities, clf_ms = self.classify(image)
-        t4 = time.perf_counter()
         timings = {"preprocess": (t1 - t0) * 1000.0}
         if self.quality is not None:
             timings["quality"] = (t2 - t1) * 1000.0
         timings["sr"] = (t3 - t2) * 1000.0
+        return Enhanced(image, applied, timings, (t3 - t0) * 1000.0, quality, quality_probs, box)
+
+    def back(self, front: "Enhanced") -> FrameResult:
+        """The second half of ``process``: the classifiers on the enhanced frame."""
+        t3 = time.perf_counter()
+        labels, probabilities, clf_ms = self.classify(front.image)
+        t4 = time.perf_counter()
+        timings = dict(front.timings_ms)
         timings.update(clf_ms)
         timings["classify"] = (t4 - t3) * 1000.0
-        timings["total"] = (t4 - t0) * 1000.0
-        return FrameResult(labels, probabilities, timings, applied, image, quality, quality_probs, box)
+        timings["total"] = front.ms + (t4 - t3) * 1000.0
+        return FrameResult(labels, probabilities, timings, front.applied, front.image, front.quality,
+                           front.quality_probabilities, front.crop)
+
+    def process(self, frame: np.ndarray) -> FrameResult:
+        """Run the whole chain on one frame."""
+        return self.back(self.front(frame))
+
+
+@dataclass(frozen=True)
+class Enhanced:
+    """A frame after ``Pipeline.front``: the image the classifiers will see and the front's timings."""
+
+    image: np.ndarray = field(repr=False)
+    applied: bool
+    timings_ms: dict[str, float]
+    ms: float
+    quality: str | None = None
+    quality_probabilities: dict[str, float] | None = None
+    crop: SectorBox | None = None
 
 
 def load_pipeline(
@@ -197,7 +221,13 @@ def load_pipeline(
             notes.append(f"{entry.name}: {skipped.format}/{skipped.precision} missed its export budget ({why}), "
                          f"so {art.format}/{art.precision} runs (--precision {skipped.precision} forces it)")
         log.info("%s: %s/%s (%s)", entry.name, art.format, art.precision, art.file)
-        artifacts[entry.name], engines[entry.name] = art, open_artifact(bundle_dir, art, device)
+        if art.build.get(ON_DEVICE):  # an engine this device built from the bundle's ONNX (engine cache)
+            from echosr_edge.runtime.engine_build import open_cached_engine
+
+            engine = open_cached_engine(bundle_dir, entry, art, device)
+        else:
+            engine = open_artifact(bundle_dir, art, device)
+        artifacts[entry.name], engines[entry.name] = art, engine
         return engines[entry.name]
 
     sr_entry = manifest.sr_model()

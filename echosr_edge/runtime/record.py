@@ -3,7 +3,7 @@
 ``FrameRecord.from_result`` turns a pipeline ``FrameResult`` into the record; ``to_json`` gives
 the one JSON shape every sink writes. ``ms`` is always a dict of per-stage milliseconds with
 ``total`` the end-to-end time; ``enhanced`` is always whether SR was applied. Sinks add their own
-keys beside these (the run loop ``dropped`` and ``wall_time``; batch the enhanced image's path
+keys beside these (the run loop ``dropped``, ``wall_time`` and ``latency_ms``; batch the enhanced image's path
 and the poorness score) but never change the meaning or type of a key here.
 """
 

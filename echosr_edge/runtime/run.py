@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from echosr_edge.runtime.live import SourceEvent
+from echosr_edge.runtime.overlap import overlapped
 from echosr_edge.runtime.pipeline import FrameResult, Pipeline
 from echosr_edge.runtime.record import FrameRecord
 from echosr_edge.runtime.sinks import JsonlSink, Sink
@@ -38,6 +39,7 @@ class LatencyReport:
     p95_ms: float
     dropped: int  # since the run started
     stages_p50_ms: dict[str, float]
+    latency_p50_ms: float = float("nan")  # frame taken from the source → result, waits included
 
 
 @dataclass
@@ -51,6 +53,18 @@ class RunSummary:
     events: list[dict] = field(default_factory=list)
     stopped_by: str = "end"  # "end", "max_frames", "stopped", "user", "interrupted"
     source: str = ""
+    latencies_ms: list[float] = field(default_factory=list)  # frame taken from the source → result
+    seconds: float = 0.0  # first frame taken → last result
+    overlap: bool = False
+
+    @property
+    def fps(self) -> float:
+        """Frames per second over the run (throughput)."""
+        return self.frames / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def latency_p50_ms(self) -> float:
+        return float(np.percentile(self.latencies_ms, 50)) if self.latencies_ms else float("nan")
 
     @property
     def p50_ms(self) -> float:
@@ -70,9 +84,10 @@ class _Stats:
         self.since = time.monotonic()
         self.recent = collections.deque(maxlen=30)
 
-    def add(self, timings: dict[str, float]) -> float | None:
+    def add(self, timings: dict[str, float], latency_ms: float) -> float | None:
         for stage, ms in timings.items():
             self.stages[stage].append(ms)
+        self.stages["latency"].append(latency_ms)
         self.recent.append(time.monotonic())
         if len(self.recent) < 2:
             return None
@@ -93,7 +108,8 @@ class _Stats:
             p50_ms=float(np.percentile(totals, 50)),
             p95_ms=float(np.percentile(totals, 95)),
             dropped=dropped,
-            stages_p50_ms={k: float(np.percentile(v, 50)) for k, v in self.stages.items() if k != "total"},
+            stages_p50_ms={k: float(np.percentile(v, 50)) for k, v in self.stages.items() if k not in ("total", "latency")},
+            latency_p50_ms=float(np.percentile(self.stages["latency"], 50)) if self.stages.get("latency") else float("nan"),
         )
         self.stages.clear()
         self.since = now
@@ -111,13 +127,16 @@ def run_source(
     stats_every_s: float = 5.0,
     should_stop: Callable[[], bool] | None = None,
     on_event: Callable[[SourceEvent], None] | None = None,
+    overlap: bool = False,
 ) -> RunSummary:
     """Process ``source`` until it ends, ``max_frames``, ``should_stop()``, a sink's stop or Ctrl-C.
 
     ``log_path`` adds a JSON-lines sink. ``on_stats`` receives a LatencyReport every
     ``stats_every_s`` seconds and once at the end. Sinks are closed however the run ends.
+    ``overlap`` runs the SR of frame n+1 while frame n is classified (``runtime.overlap``); the
+    results are the same, and each record's ``latency_ms`` counts from the frame leaving the source.
     """
-    summary = RunSummary(log_path=log_path, source=source.description)
+    summary = RunSummary(log_path=log_path, source=source.description, overlap=overlap)
     sinks = list(sinks)
     if log_path:
         sinks.insert(0, JsonlSink(log_path))
@@ -137,7 +156,8 @@ def run_source(
         if latest and on_stats:
             on_stats(latest)
 
-    iterator = source.frames()
+    iterator = overlapped(pipeline, source.frames()) if overlap else source.frames()
+    first_taken = None
     try:
         for item in iterator:
             handle_events()
@@ -147,10 +167,20 @@ def run_source(
             if item is None:  # a live source waiting for frames
                 report()
                 continue
-            index, timestamp, frame = item
-            result = pipeline.process(frame)
-            fps = stats.add(result.timings_ms)
+            if overlap:
+                (index, timestamp, frame), front, taken = item
+                result = pipeline.back(front)
+            else:
+                index, timestamp, frame = item
+                taken = time.monotonic()
+                result = pipeline.process(frame)
+            done = time.monotonic()
+            first_taken = taken if first_taken is None else first_taken
+            summary.seconds = done - first_taken
+            latency_ms = (done - taken) * 1000.0
+            fps = stats.add(result.timings_ms, latency_ms)
             record = result_record(index, timestamp, result)
+            record["latency_ms"] = round(latency_ms, 3)
             record["wall_time"] = round(time.time(), 3)
             record["dropped"] = source.dropped
             if source.live:
@@ -158,6 +188,7 @@ def run_source(
             record["fps"] = round(fps, 2) if fps else None
             summary.frames += 1
             summary.totals_ms.append(result.timings_ms["total"])
+            summary.latencies_ms.append(latency_ms)
             keep = True
             for sink in sinks:
                 keep = sink.frame(record, frame, result) and keep

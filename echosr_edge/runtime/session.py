@@ -27,7 +27,7 @@ from echosr_edge.bundle.manifest import Manifest
 from echosr_edge.bundle.trust import TrustStore, resolve_trust_store
 from echosr_edge.devices.profiles import DeviceProfile
 from echosr_edge.errors import EchoSRError, OptionError
-from echosr_edge.runtime.checks import StartupCheck, check_engines, enforce
+from echosr_edge.runtime.checks import StartupCheck, cached_check, enforce
 from echosr_edge.runtime.pipeline import ENHANCE_MODES, Pipeline, load_pipeline
 from echosr_edge.runtime.sector import SectorCropper
 
@@ -53,6 +53,8 @@ class Session:
     check: StartupCheck | None = None
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    device_reason: str = ""  # why this device profile ("auto: OpenVINO is installed and ...")
+    check_cached: bool = False  # the start-up check passed on this machine with these engines before
 
     def describe(self) -> str:
         """One line: the device, the bundle profile, each model's artifact and the enhancement mode."""
@@ -69,6 +71,8 @@ class Session:
             lines.append(
                 f"start-up check: {len(self.check.checks)} models match their FP32 references on {self.check.frames} frames"
                 + (f" ({ties} FP32 near-tie decision(s) not counted)" if ties else "")
+                + ("; passed on this machine with these engines before (cached; --recheck runs it again)"
+                   if self.check_cached else "")
             )
         lines += [f"start-up check skipped: {line}" for line in self.check.skipped]
         return lines
@@ -96,9 +100,25 @@ def resolve_device(
     openvino_hint: str | None = None,
 ) -> DeviceProfile:
     """The device profile to run: a name checked against this machine (``auto`` fits ``manifest``), options applied."""
-    from echosr_edge.devices.detect import require_device
+    return resolve_device_choice(device, manifest, precision, threads, dla, openvino_hint)[0]
 
-    profile = device if isinstance(device, DeviceProfile) else require_device(device, manifest, precision)
+
+def resolve_device_choice(
+    device: str | DeviceProfile,
+    manifest: Manifest | None = None,
+    precision: str | None = None,
+    threads: int | None = None,
+    dla: int | None = None,
+    openvino_hint: str | None = None,
+) -> tuple[DeviceProfile, str]:
+    """``resolve_device`` and the reason for the profile (``auto`` says why it picked it)."""
+    from echosr_edge.devices.detect import choose_device
+
+    if isinstance(device, DeviceProfile):
+        profile, reason = device, f"given as the {device.name} profile"
+    else:
+        choice = choose_device(device, manifest, precision)
+        profile, reason = choice.profile, choice.reason
     if dla is not None:
         if "tensorrt" not in profile.formats:
             raise OptionError(f"--dla needs a TensorRT device (jetson or cuda), not {profile.name!r}")
@@ -107,7 +127,7 @@ def resolve_device(
         profile = replace(profile, threads=threads)
     if openvino_hint and "openvino" in profile.formats:
         profile = profile.with_options("openvino", performance_hint=openvino_hint.upper())
-    return profile
+    return profile, reason
 
 
 def open_session(
@@ -125,6 +145,8 @@ def open_session(
     startup_check: bool = True,
     strict: bool = False,
     manifest: Manifest | None = None,
+    engines=None,
+    recheck: bool = False,
 ) -> Session:
     """Open ``bundle`` for running on ``device``: verify, choose artifacts, open engines, check them.
 
@@ -132,22 +154,36 @@ def open_session(
     ``manifest``: a manifest the caller already verified with this function's ``open_verified``
     (batch workers get the parent's), so files are not hashed twice.
     ``strict`` refuses a start-up check outside the bundle's budgets (VerificationFailed).
+    ``engines``: an ``engine_build.EnginePolicy``: on jetson/cuda, build the TensorRT engines
+    missing from the device's cache before the pipeline opens (or refuse); without it a missing
+    engine stops the opening with the command that builds it.
+    A start-up check that passed on this machine with the same engines is reused from the per-user
+    cache (``runtime.checks.cached_check``); ``recheck`` runs it regardless.
     """
     if enhance not in ENHANCE_MODES:
         raise EchoSRError(f"enhance must be one of {', '.join(ENHANCE_MODES)}, not {enhance!r}")
     bundle = Path(bundle)
     store = trust_store_for(trust)
+    asked = device if isinstance(device, str) and device != "auto" else None
     if manifest is None:
         # A named device is checked before the bundle is hashed: "TensorRT is missing" is the first thing to fix.
         if not isinstance(device, DeviceProfile) and device != "auto":
             device = resolve_device(device)
         manifest = open_bundle(bundle, trust=store)
     profile_manifest = manifest.for_profile(bundle_profile)  # an unknown profile is refused before any engine loads
-    profile = resolve_device(device, profile_manifest, precision, threads, dla, openvino_hint)
+    profile, reason = resolve_device_choice(device, profile_manifest, precision, threads, dla, openvino_hint)
+    reason = f"asked for with --device {asked}" if asked else reason
+    if engines is not None and "tensorrt" in profile.formats:
+        from echosr_edge.runtime.engine_build import prepare_device_engines
+
+        if engines.cache_dir is not None:
+            profile = profile.with_options("tensorrt", engine_cache=engines.cache_dir)
+        prepare_device_engines(bundle, profile_manifest, profile, precision, engines)
     pipeline = load_pipeline(bundle, profile, precision, enhance, manifest, SectorCropper() if crop else None, bundle_profile)
-    session = Session(bundle, manifest, bundle_profile, profile, pipeline, store, notes=list(pipeline.notes))
+    session = Session(bundle, manifest, bundle_profile, profile, pipeline, store, notes=list(pipeline.notes),
+                      device_reason=reason)
     if startup_check:
-        session.check = check_engines(bundle, manifest, pipeline)
+        session.check, session.check_cached = cached_check(bundle, manifest, pipeline, profile, recheck)
         session.problems = enforce(session.check, strict)
     log.info("%s", session.describe())
     return session

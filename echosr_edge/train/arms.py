@@ -30,6 +30,8 @@ import numpy as np
 
 from echosr_edge.data.preprocess import as_batch, bicubic_down, bicubic_up, resize_unit
 from echosr_edge.data.records import Frame
+from echosr_edge.errors import ConfigError
+from echosr_edge.metrics import ssim
 
 MODES: tuple[str, ...] = ("down-up", "direct")
 CLASSICAL_ARMS: tuple[str, ...] = ("none", "bicubic", "nlmeans")
@@ -40,7 +42,7 @@ Restore = Callable[[np.ndarray], np.ndarray]  # N×1×h×w float32 in [0, 1] →
 def check_mode(mode: str) -> str:
     """``mode`` if it is a known enhancement mode, else ValueError naming the choices."""
     if mode not in MODES:
-        raise ValueError(f"unknown enhancement mode {mode!r}; modes: {', '.join(MODES)}")
+        raise ConfigError(f"unknown enhancement mode {mode!r}; modes: {', '.join(MODES)}")
     return mode
 
 
@@ -115,6 +117,7 @@ def _masked_psnr(ref: np.ndarray, out: np.ndarray, mask: np.ndarray) -> float:
 
 
 def _ssim_map(ref: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The per-pixel SSIM map (scikit-image, same settings as echosr_edge.metrics), for masked means."""
     from skimage.metrics import structural_similarity
 
     _, full = structural_similarity(ref, out, data_range=1.0, gaussian_weights=True, sigma=1.5,
@@ -140,7 +143,7 @@ def fidelity(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str,
         full = _ssim_map(ref, out)
         ys, xs = centre_patch(mask, ref.shape[0] // 2)
         sums["psnr"].append(_masked_psnr(ref, out, np.ones_like(mask)))
-        sums["ssim"].append(float(full.mean()))
+        sums["ssim"].append(ssim(ref, out))  # the product's convention (echosr_edge.metrics)
         sums["psnr_sector"].append(_masked_psnr(ref, out, mask))
         sums["ssim_sector"].append(float(full[mask].mean()))
         sums["psnr_patch"].append(_masked_psnr(ref[ys, xs], out[ys, xs], np.ones((ref[ys, xs].shape), bool)))

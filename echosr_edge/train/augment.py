@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from echosr_edge.errors import ConfigError
+
 if TYPE_CHECKING:
     import torch
 
@@ -20,7 +22,7 @@ AUGMENTS = ("none", "robust")
 def check_augment(name: str) -> str:
     """``name`` if it is a known augmentation, else ValueError naming the choices."""
     if name not in AUGMENTS:
-        raise ValueError(f"unknown augmentation {name!r}; choices: {', '.join(AUGMENTS)}")
+        raise ConfigError(f"unknown augmentation {name!r}; choices: {', '.join(AUGMENTS)}")
     return name
 
 

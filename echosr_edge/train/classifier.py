@@ -11,6 +11,7 @@ import torch
 
 from echosr_edge.data.preprocess import as_batch, resize_unit
 from echosr_edge.data.records import TASK_LABELS, Frame
+from echosr_edge.errors import ConfigError
 from echosr_edge.train.augment import check_augment, robust_augment
 from echosr_edge.train.common import (
     EpochCallback,
@@ -51,7 +52,7 @@ class ClassifierTrainConfig:
 
     def __post_init__(self) -> None:
         if self.task not in TASK_LABELS:
-            raise ValueError(f"unknown task {self.task!r}; tasks: {', '.join(TASK_LABELS)}")
+            raise ConfigError(f"unknown task {self.task!r}; tasks: {', '.join(TASK_LABELS)}")
         check_augment(self.augment)
 
 
@@ -81,7 +82,7 @@ def train_classifier(
     from echosr_edge.models.classifier import ResNet18Classifier
 
     if not frames:
-        raise ValueError("no frames to train the classifier on")
+        raise ConfigError("no frames to train the classifier on")
     info = dist_info()
     seed_everything(config.seed)
     device = pick_device(config.device, info.local_rank)

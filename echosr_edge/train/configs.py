@@ -7,9 +7,9 @@ not state its patch size; "paper" uses Ledig et al.'s 96×96 HR patches (24×24 
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, replace
 
+from echosr_edge.errors import ConfigError, did_you_mean
 from echosr_edge.train.classifier import ClassifierTrainConfig
 from echosr_edge.train.gan import SRGANTrainConfig
 from echosr_edge.train.sr import SRTrainConfig
@@ -89,7 +89,6 @@ SCHEDULES: dict[str, TrainingSchedule] = {"paper": PAPER, "smoke": SMOKE}
 def get_schedule(name: str) -> TrainingSchedule:
     """The named schedule; an unknown name lists the known ones and suggests the closest."""
     if name not in SCHEDULES:
-        close = difflib.get_close_matches(name, SCHEDULES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown training schedule {name!r}; known: {', '.join(SCHEDULES)}.{hint}")
+        hint = did_you_mean(name, SCHEDULES)
+        raise ConfigError(f"unknown training schedule {name!r}; known: {', '.join(SCHEDULES)}.{hint}")
     return SCHEDULES[name]

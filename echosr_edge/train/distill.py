@@ -17,6 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from echosr_edge.data.records import Frame
+from echosr_edge.errors import ConfigError
 from echosr_edge.metrics import mean_psnr
 from echosr_edge.train.common import (
     EpochCallback,
@@ -48,7 +49,7 @@ class DistillConfig(SRTrainConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.student not in STUDENTS:
-            raise ValueError(f"unknown student {self.student!r}; students: {', '.join(STUDENTS)}")
+            raise ConfigError(f"unknown student {self.student!r}; students: {', '.join(STUDENTS)}")
 
 
 def build_student(config: DistillConfig) -> torch.nn.Module:
@@ -69,7 +70,7 @@ def train_distill(
 ) -> tuple[torch.nn.Module, list[dict]]:
     """Train ``config.student`` on patches of ``frames`` against HR and the teacher's output."""
     if not frames:
-        raise ValueError("no frames to distil on")
+        raise ConfigError("no frames to distil on")
     info = dist_info()
     seed_everything(config.seed)
     device = pick_device(config.device, info.local_rank)

@@ -30,10 +30,11 @@ class DistInfo:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    joined: bool = False  # a process group exists (torchrun, even with one process)
 
     @property
     def enabled(self) -> bool:
-        return self.world_size > 1
+        return self.joined or self.world_size > 1
 
     @property
     def is_main(self) -> bool:
@@ -43,7 +44,7 @@ class DistInfo:
 def dist_info() -> DistInfo:
     """The current process group's view, or a single process when there is none."""
     if dist.is_available() and dist.is_initialized():
-        return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+        return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)), joined=True)
     return DistInfo()
 
 
@@ -51,11 +52,13 @@ def dist_info() -> DistInfo:
 def distributed_from_env(device: str = "auto") -> Iterator[DistInfo]:
     """Join torchrun's process group when the environment describes one; leave it afterwards.
 
-    ``device`` picks the backend: NCCL when training runs on CUDA, gloo otherwise.
+    ``device`` picks the backend: NCCL when training runs on CUDA, gloo otherwise. Under torchrun
+    a single process joins too (``--nproc_per_node 1``), so one GPU runs the same collectives as many.
     """
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    torchrun = "TORCHELASTIC_RUN_ID" in os.environ and "MASTER_ADDR" in os.environ
     started = False
-    if world > 1 and not dist.is_initialized():
+    if (world > 1 or torchrun) and not dist.is_initialized():
         use_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
         backend = "nccl" if use_cuda else "gloo"
         if use_cuda:
@@ -96,11 +99,21 @@ def shard(indices: np.ndarray, info: DistInfo) -> np.ndarray:
     return indices[:usable][info.rank :: info.world_size]
 
 
+def collective_device() -> torch.device:
+    """Where the process group's collectives take their tensors: this rank's GPU under NCCL, else the CPU.
+
+    NCCL only moves CUDA tensors (a CPU tensor fails the first all-reduce); gloo takes CPU ones.
+    """
+    if dist.is_available() and dist.is_initialized() and dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
 def mean_across(value: float, info: DistInfo) -> float:
     """The mean of a per-rank number over all ranks (for logging losses)."""
     if not info.enabled:
         return value
-    t = torch.tensor([value], dtype=torch.float64)
+    t = torch.tensor([value], dtype=torch.float64, device=collective_device())
     dist.all_reduce(t)
     return float(t.item()) / info.world_size
 
@@ -109,10 +122,17 @@ def sync_buffers(modules: list[nn.Module], info: DistInfo) -> None:
     """Copy rank 0's buffers (batch-norm running statistics) to every rank.
 
     DDP averages gradients, so parameters agree; running statistics are updated from each rank's
-    own share of the batch and would drift apart without this.
+    own share of the batch and would drift apart without this. A buffer that lives elsewhere than
+    the group's device travels through a copy there and back.
     """
     if not info.enabled:
         return
+    device = collective_device()
     for module in modules:
         for buffer in unwrap(module).buffers():
-            dist.broadcast(buffer.data, src=0)
+            if buffer.device == device:
+                dist.broadcast(buffer.data, src=0)
+            else:
+                staged = buffer.data.to(device)
+                dist.broadcast(staged, src=0)
+                buffer.data.copy_(staged)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from echosr_edge.errors import EchoSRError
+from echosr_edge.errors import ConfigError, EchoSRError
 from echosr_edge.train.arms import CLASSICAL_ARMS, check_mode
 from echosr_edge.train.configs import TrainingSchedule, get_schedule
 
@@ -55,12 +55,12 @@ class ExperimentConfig:
         check_mode(self.enhance_mode)
         unknown = [k for k in self.sr_models if k not in SR_KINDS]
         if unknown:
-            raise ValueError(f"unknown SR model(s) {unknown}; known: {', '.join(SR_KINDS)}")
+            raise ConfigError(f"unknown SR model(s) {unknown}; known: {', '.join(SR_KINDS)}")
         clash = [n for n, _ in self.sr_checkpoints if n in (*CLASSICAL_ARMS, *SR_KINDS, "augmented")]
         if clash:
-            raise ValueError(f"--sr-checkpoint name(s) {clash} clash with built-in arms; pick other names")
+            raise ConfigError(f"--sr-checkpoint name(s) {clash} clash with built-in arms; pick other names")
         if self.folds < 2 or self.repeats < 1:
-            raise ValueError("the grid needs at least 2 folds and 1 repeat")
+            raise ConfigError("the grid needs at least 2 folds and 1 repeat")
 
     @property
     def name(self) -> str:

@@ -36,6 +36,7 @@ from echosr_edge.data.layout import locate
 from echosr_edge.data.records import QUALITIES, TASK_LABELS, Frame
 from echosr_edge.data.summary import table1
 from echosr_edge.data.tasks import TASKS, patient_folds, task_sets_for
+from echosr_edge.errors import ConfigError
 from echosr_edge.train.arms import enhance, fidelity, model_restorer
 from echosr_edge.train.experiment_config import (
     DeviationError,
@@ -194,7 +195,7 @@ def read_checked(root: Path, config: ExperimentConfig):
     paper_checks(config, listed, 4 * listed)
     tree = read_camus(root)
     if not tree.frames:
-        raise ValueError(f"no readable frames under {root}")
+        raise ConfigError(f"no readable frames under {root}")
     if tree.skipped and config.name == "paper" and not config.allow_deviation:
         raise DeviationError(f"{len(tree.skipped)} patient(s) unreadable, first: {tree.skipped[0]}; pass --allow-deviation to run without them")
     paper_checks(config, len(tree.patients), len(tree.frames))

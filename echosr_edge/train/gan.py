@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from echosr_edge.data.records import Frame
+from echosr_edge.errors import ConfigError
 from echosr_edge.metrics import mean_psnr
 from echosr_edge.models.losses import (
     ADVERSARIAL_WEIGHT,
@@ -72,7 +73,7 @@ def train_srgan(
     from echosr_edge.models.discriminator import Discriminator
 
     if not frames:
-        raise ValueError("no frames to train SRGAN on")
+        raise ConfigError("no frames to train SRGAN on")
     info = dist_info()
     seed_everything(config.seed)
     device = pick_device(config.device, info.local_rank)

@@ -17,6 +17,7 @@ from pathlib import Path
 from echosr_edge.data.camus import read_camus
 from echosr_edge.data.records import TASK_LABELS, Frame
 from echosr_edge.data.splits import split_patients
+from echosr_edge.errors import ConfigError
 from echosr_edge.models.checkpoint import save_checkpoint
 from echosr_edge.train.classifier import ClassifierTrainConfig, evaluate_classifier, train_classifier
 from echosr_edge.train.common import EpochCallback, plain_config
@@ -41,7 +42,7 @@ def load_split(root: Path, test_fraction: float, seed: int) -> tuple[list[Frame]
     """Read ``root`` and split it by patient (the honest default)."""
     frames = read_camus(root).frames
     if not frames:
-        raise ValueError(f"no readable frames under {root}")
+        raise ConfigError(f"no readable frames under {root}")
     return split_patients(frames, test_fraction, seed)
 
 
@@ -217,7 +218,7 @@ def quality_job(
 ) -> JobResult:
     """The quality model (good / medium / poor) for the enhance-when-needed gate, on all frames of ROOT."""
     if config.task != "quality":
-        raise ValueError(f"the quality model is trained on task 'quality', not {config.task!r}")
+        raise ConfigError(f"the quality model is trained on task 'quality', not {config.task!r}")
     return classifier_job(root, out, config, hr_size, test_fraction, on_epoch, resume=resume)
 
 
@@ -241,9 +242,9 @@ def distill_job(
 
     teacher, teacher_meta = load_checkpoint(teacher_checkpoint)
     if teacher_meta.get("role") != "sr":
-        raise ValueError(f"{teacher_checkpoint} is not an SR checkpoint (role {teacher_meta.get('role')!r})")
+        raise ConfigError(f"{teacher_checkpoint} is not an SR checkpoint (role {teacher_meta.get('role')!r})")
     if int(teacher_meta["hr_size"]) != config.hr_size or int(teacher_meta["scale"]) != config.scale:
-        raise ValueError(
+        raise ConfigError(
             f"the teacher was trained at HR {teacher_meta['hr_size']} x{teacher_meta['scale']}; "
             f"distil at the same size (got HR {config.hr_size} x{config.scale})"
         )

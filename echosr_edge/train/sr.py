@@ -16,6 +16,7 @@ import torch
 
 from echosr_edge.data.preprocess import as_batch, bicubic_down, bicubic_up, resize_unit
 from echosr_edge.data.records import Frame
+from echosr_edge.errors import ConfigError
 from echosr_edge.metrics import mean_psnr, mean_ssim
 from echosr_edge.train.common import (
     EpochCallback,
@@ -64,11 +65,11 @@ class SRTrainConfig:
 
     def __post_init__(self) -> None:
         if self.init not in INITS:
-            raise ValueError(f"unknown init {self.init!r}; known: {', '.join(INITS)}")
+            raise ConfigError(f"unknown init {self.init!r}; known: {', '.join(INITS)}")
         if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; known: {', '.join(LR_SCHEDULES)}")
+            raise ConfigError(f"unknown lr_schedule {self.lr_schedule!r}; known: {', '.join(LR_SCHEDULES)}")
         if self.hr_size % self.scale:
-            raise ValueError(f"hr_size {self.hr_size} is not divisible by the scale {self.scale}")
+            raise ConfigError(f"hr_size {self.hr_size} is not divisible by the scale {self.scale}")
 
 
 def make_pairs(frames: list[Frame], hr_size: int, scale: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +93,7 @@ def build_sr_model(config: SRTrainConfig) -> tuple[torch.nn.Module, dict]:
     model = build_model(config.arch, features=config.features, blocks=config.blocks, scale=config.scale)
     if config.init == "interpolation":
         if config.arch != "srresnet":
-            raise ValueError("init='interpolation' is defined for arch 'srresnet' only")
+            raise ConfigError("init='interpolation' is defined for arch 'srresnet' only")
         init_as_interpolation(model)
     return model, {"init": config.init}
 
@@ -148,7 +149,7 @@ def train_sr(
     record. Under torchrun every rank returns the same weights.
     """
     if not frames:
-        raise ValueError("no frames to train the SR model on")
+        raise ConfigError("no frames to train the SR model on")
     info = dist_info()
     seed_everything(config.seed)
     device = pick_device(config.device, info.local_rank)

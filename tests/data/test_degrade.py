@@ -8,6 +8,7 @@ import pytest
 
 from echosr_edge.data.degrade import Degradation, degrade, lr_hr_pair, lr_hr_pairs, parse_degradations
 from echosr_edge.data.preprocess import bicubic_down, resize_unit
+from echosr_edge.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def test_spec_parsing_uses_defaults_and_keeps_order():
 
 
 def test_unknown_degradation_suggests_the_closest_name():
-    with pytest.raises(ValueError, match="unknown degradation 'speckel'.*did you mean 'speckle'"):
+    with pytest.raises(ConfigError, match="unknown degradation 'speckel'.*Did you mean 'speckle'"):
         parse_degradations("speckel:0.2")
-    with pytest.raises(ValueError, match=r"contrast strength 1.5 is outside \[0.0, 1.0\]"):
+    with pytest.raises(ConfigError, match=r"contrast strength 1.5 is outside \[0.0, 1.0\]"):
         Degradation("contrast", 1.5)

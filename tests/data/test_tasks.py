@@ -9,7 +9,7 @@ import pytest
 from echosr_edge.data.records import QUALITIES
 from echosr_edge.data.split_file import load_split_file
 from echosr_edge.data.tasks import TASKS, build_task_splits, reference_composition, sr_training_frames
-from echosr_edge.errors import DataError
+from echosr_edge.errors import ConfigError, DataError
 from tests.data.conftest import label_only_frames
 
 SEEDS = (0, 1, 2)
@@ -129,14 +129,14 @@ def test_sr_frames_exclude_every_test_patient(camus_500, patient_splits):
 def test_too_few_frames_for_the_composition_is_explained():
     frames = label_only_frames(40, mix="table1")
     heavy_poor = [f for f in frames if f.quality != "good"] + [f for f in frames if f.quality == "good"][:4]
-    with pytest.raises(ValueError, match=r"good tier.*needs \d+ frames to match the reference tier, only \d+"):
+    with pytest.raises(ConfigError, match=r"good tier.*needs \d+ frames to match the reference tier, only \d+"):
         build_task_splits(heavy_poor)
 
 
 def test_unknown_task_tier_or_unit_is_refused(camus_500):
-    with pytest.raises(ValueError, match="unknown task 'quality'"):
+    with pytest.raises(ConfigError, match="unknown task 'quality'"):
         build_task_splits(camus_500, tasks=("quality",))
-    with pytest.raises(ValueError, match="unknown quality tier"):
+    with pytest.raises(ConfigError, match="unknown quality tier"):
         build_task_splits(camus_500, tiers=("great",))
-    with pytest.raises(ValueError, match="unknown split unit"):
+    with pytest.raises(ConfigError, match="unknown split unit"):
         build_task_splits(camus_500, unit="study")

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from echosr_edge.bundle.manifest import Manifest
-from echosr_edge.devices.detect import DeviceUnavailable, assess, detect_devices, require_device
+from echosr_edge.devices.detect import DeviceUnavailable, assess, choose_device, detect_devices, require_device
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class FakeFacts:
     jetson_model: str | None = None
     cpu_vendor: str = "GenuineIntel"
     cpu_model: str = "Intel Core i5"
+    cpu_arch: str = "x86_64"
+    cpu_flags: frozenset = frozenset({"sse4_2", "avx", "avx2", "fma"})
+    board_model: str | None = None
 
 
 JETSON = FakeFacts(tensorrt="10.3", cuda_binding="cuda-python", gpus=1, gpu_note="", jetson_model="NVIDIA Jetson Orin Nano")
@@ -63,11 +66,46 @@ def test_cuda_without_a_gpu_says_so():
     assert not status.available and "NVIDIA GPU" in status.reason
 
 
+AMD = FakeFacts(openvino="2025.1", openvino_devices=("CPU",), cpu_vendor="AuthenticAMD", cpu_model="AMD EPYC")
+PI5 = FakeFacts(openvino=None, cpu_vendor="", cpu_model="", cpu_arch="aarch64", cpu_flags=frozenset({"fp", "asimd", "asimddp"}),
+                board_model="Raspberry Pi 5 Model B Rev 1.0")
+
+
 def test_intel_cpu_needs_openvino_and_notes_a_non_intel_cpu():
     assert "'openvino' package" in assess("intel-cpu", FakeFacts()).reason
-    amd = FakeFacts(openvino="2025.1", openvino_devices=("CPU",), cpu_vendor="AuthenticAMD")
-    status = assess("intel-cpu", amd)
+    status = assess("intel-cpu", AMD)
     assert status.available and any("not an Intel CPU" in n for n in status.notes)
+
+
+def test_auto_runs_openvino_on_an_amd_cpu_and_says_why():
+    choice = choose_device("auto", facts=AMD)
+    assert choice.profile.name == "intel-cpu"
+    assert "OpenVINO is installed" in choice.reason and "AVX2" in choice.reason and "AMD EPYC" in choice.reason
+
+
+def test_auto_names_the_best_simd_level_the_cpu_reports():
+    vnni = replace(AMD, cpu_flags=frozenset({"avx2", "avx512f", "avx512_vnni"}))
+    assert "AVX-512 VNNI" in choose_device("auto", facts=vnni).reason
+
+
+def test_auto_without_openvino_runs_onnxruntime_and_says_openvino_is_missing():
+    choice = choose_device("auto", facts=FakeFacts())
+    assert choice.profile.name == "cpu" and "OpenVINO is not installed" in choice.reason
+
+
+def test_auto_on_an_arm64_board_runs_onnxruntime_first_even_with_openvino():
+    pi = replace(PI5, openvino="2025.1", openvino_devices=("CPU",))
+    choice = choose_device("auto", facts=pi)
+    assert choice.profile.name == "cpu" and "ARM64 (cortex-a76)" in choice.reason
+
+
+def test_cpu_profile_on_an_arm64_board_names_the_board_and_its_core_class():
+    status = assess("cpu", PI5)
+    assert any("Raspberry Pi 5" in n and "cortex-a76" in n for n in status.notes)
+
+
+def test_an_explicit_device_says_it_was_asked_for():
+    assert choose_device("cpu", facts=AMD).reason == "asked for with --device cpu"
 
 
 def test_require_device_raises_with_what_is_missing():

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from echosr_edge.bundle.budgets import Budgets
 from echosr_edge.bundle.manifest import Manifest
-from echosr_edge.export.verify import Budgets, verify_classifier, verify_sr
+from echosr_edge.export.verify import verify_classifier, verify_sr
 
 
 def _export(tiny_checkpoints, frames, out, **kw):

@@ -7,7 +7,7 @@ import pytest
 
 from echosr_edge.bundle.integrity import open_bundle, sha256_file
 from echosr_edge.bundle.manifest import Manifest
-from echosr_edge.errors import BundleError
+from echosr_edge.errors import BundleError, ConfigError
 
 
 def test_bundle_holds_fp32_and_int8_onnx_for_every_model(bundle_dir):
@@ -26,6 +26,15 @@ def test_classifiers_are_verified_on_the_frames_the_sr_model_enhanced_too(bundle
     for art in view.artifacts:
         assert art.verification["enhanced_frames"] == 8
     assert "enhanced_frames" not in Manifest.load(bundle_dir).sr_model().artifacts[0].verification
+
+
+def test_every_artifact_records_the_runtime_options_it_was_verified_with(bundle_dir):
+    from echosr_edge.devices.profiles import PROFILES
+
+    for entry in Manifest.load(bundle_dir).models:
+        for art in entry.artifacts:
+            assert art.build["verified_with"] == {
+                "device_profile": "cpu", "options": PROFILES["cpu"].options_for("onnx"), "runner": "runtime adapter"}
 
 
 def test_manifest_records_labels_scale_and_preprocessing(bundle_dir):
@@ -85,5 +94,5 @@ def test_int8_export_without_calibration_frames_is_refused(tmp_path, tiny_checkp
     from echosr_edge.data.camus import read_camus  # noqa: F401
     from echosr_edge.export.bundle_writer import export_bundle
 
-    with pytest.raises(ValueError, match="calibration frames"):
+    with pytest.raises(ConfigError, match="calibration frames"):
         export_bundle(tiny_checkpoints, calibration=[], verification=[object()], out=tmp_path / "b")

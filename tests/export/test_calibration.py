@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from echosr_edge.calibration.sets import check_model_inputs, from_frames, from_stack, stratified_frames
-from echosr_edge.errors import DataError
+from echosr_edge.errors import ConfigError, DataError
 
 
 def test_empty_calibration_stack_is_refused_naming_the_file(tmp_path):
@@ -83,7 +83,7 @@ def test_ort_reader_rewinds(calibration_inputs):
 def test_percentile_has_no_tensorrt_calibrator():
     from echosr_edge.calibration.methods import tensorrt_calibrator_base
 
-    with pytest.raises(ValueError, match="no percentile calibrator"):
+    with pytest.raises(ConfigError, match="no percentile calibrator"):
         tensorrt_calibrator_base(types.SimpleNamespace(__version__="10.3"), "percentile")
 
 
@@ -91,12 +91,12 @@ def test_tensorrt_without_implicit_int8_points_to_the_qdq_route():
     from echosr_edge.calibration.methods import tensorrt_calibrator_base
 
     trt11 = types.SimpleNamespace(__version__="11.4")  # TensorRT 11 has no IInt8 calibrators
-    with pytest.raises(ValueError, match="--trt-int8 qdq"):
+    with pytest.raises(ConfigError, match="--trt-int8 qdq"):
         tensorrt_calibrator_base(trt11, "entropy")
 
 
 def test_unknown_calibration_method_lists_the_known_ones():
     from echosr_edge.calibration.methods import check_method
 
-    with pytest.raises(ValueError, match="minmax, entropy, percentile"):
+    with pytest.raises(ConfigError, match="minmax, entropy, percentile"):
         check_method("kl")

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from echosr_edge.errors import ConfigError
 from echosr_edge.export.graph import float_layer_rule, onnx_first_last_convs, onnx_float_convs, openvino_float_convs
 from echosr_edge.export.verify import run_artifact
 
@@ -25,7 +26,7 @@ def test_openvino_finds_the_same_sensitive_convs_as_onnx(sr_onnx):
 def test_auto_policy_keeps_float_layers_for_sr_only():
     assert float_layer_rule("auto", "sr") == "sensitive" and float_layer_rule("auto", "classifier") == "none"
     assert float_layer_rule("first-last", "classifier") == "first-last" and float_layer_rule("none", "sr") == "none"
-    with pytest.raises(ValueError, match="unknown float-layer policy"):
+    with pytest.raises(ConfigError, match="unknown float-layer policy"):
         float_layer_rule("most", "sr")
 
 
@@ -102,5 +103,5 @@ def test_symmetric_qdq_for_tensorrt_has_zero_zero_points(sr_onnx, tmp_path, cali
 def test_missing_float_layer_name_is_refused(sr_onnx, tmp_path, calibration_inputs):
     from echosr_edge.export.quantize_ort import quantize_int8_qdq
 
-    with pytest.raises(ValueError, match="not in the graph.*/nope/Conv"):
+    with pytest.raises(ConfigError, match="not in the graph.*/nope/Conv"):
         quantize_int8_qdq(sr_onnx, tmp_path / "q.onnx", calibration_inputs, nodes_to_exclude=["/nope/Conv"])

@@ -50,18 +50,20 @@ def test_ir_carries_the_models_metadata(openvino_bundle):
 
 def test_fp16_ir_stores_half_weights(sr_onnx, tmp_path, calibration_inputs):
     pytest.importorskip("openvino")
-    from echosr_edge.export.openvino_export import onnx_to_ir, run_ir
+    from echosr_edge.export.openvino_export import onnx_to_ir
+    from echosr_edge.export.verify import run_artifact
 
     xml32, bin32 = onnx_to_ir(sr_onnx, tmp_path / "a.xml", "fp32")
     xml16, bin16 = onnx_to_ir(sr_onnx, tmp_path / "b.xml", "fp16")
     assert bin16.stat().st_size < 0.6 * bin32.stat().st_size
-    out, ms = run_ir(xml16, calibration_inputs, "fp16")
+    out, ms = run_artifact(xml16, "openvino", calibration_inputs)
     assert out.shape == (len(calibration_inputs), 1, 32, 32) and ms > 0
 
 
 def test_accuracy_controlled_quantisation_meets_its_max_drop(sr_onnx, sr_model, frames, tmp_path):
     pytest.importorskip("nncf")
-    from echosr_edge.export.openvino_export import AccuracyControl, quantize_ir, run_ir
+    from echosr_edge.export.openvino_export import AccuracyControl, quantize_ir
+    from echosr_edge.export.verify import run_artifact
     from echosr_edge.metrics import mean_psnr, psnr
 
     images = [f.image for f in frames[:8]]
@@ -69,8 +71,8 @@ def test_accuracy_controlled_quantisation_meets_its_max_drop(sr_onnx, sr_model, 
     metric = lambda out, target: np.array([psnr(t[0], np.clip(o[0], 0, 1)) for o, t in zip(out, target)])  # noqa: E731
     control = AccuracyControl(inputs, hr, metric, max_drop=0.05)
     (xml, _), floats = quantize_ir(sr_onnx, tmp_path / "ac.xml", inputs, accuracy_control=control, spatial=(8, 8))
-    int8, _ = run_ir(xml, inputs, "int8")
-    fp32, _ = run_ir(_fp32_ir(sr_onnx, tmp_path), inputs)
+    int8, _ = run_artifact(xml, "openvino", inputs)
+    fp32, _ = run_artifact(_fp32_ir(sr_onnx, tmp_path), "openvino", inputs)
     assert mean_psnr(hr, np.clip(int8, 0, 1)) >= mean_psnr(hr, np.clip(fp32, 0, 1)) - 0.05 - 1e-6
     assert all(name.endswith("WithoutBiases") for name in floats)  # what it reverted to float is named
 
@@ -79,3 +81,16 @@ def _fp32_ir(onnx_path, tmp_path):
     from echosr_edge.export.openvino_export import onnx_to_ir
 
     return onnx_to_ir(onnx_path, tmp_path / "fp32.xml", "fp32")[0]
+
+
+def test_openvino_artifacts_are_verified_with_the_intel_cpu_profiles_engine_options(openvino_bundle):
+    from echosr_edge.devices.profiles import PROFILES
+
+    _, manifest, _ = openvino_bundle
+    for precision in ("fp32", "int8"):
+        build = manifest.model("sr").artifact("openvino", precision).build
+        assert build["verified_with"] == {
+            "device_profile": "intel-cpu",
+            "options": PROFILES["intel-cpu"].options_for("openvino"),
+            "runner": "runtime adapter",
+        }

@@ -4,6 +4,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="models need the 'train' extra (torch)")
 
+from echosr_edge.errors import ConfigError  # noqa: E402
 from echosr_edge.models.registry import ARCHITECTURES, SR_ARCHITECTURES, build_model  # noqa: E402
 
 TINY = {
@@ -54,7 +55,7 @@ def test_discriminator_follows_ledig_channels_and_strides():
 
 
 def test_unknown_architecture_suggests_the_closest():
-    with pytest.raises(KeyError, match="Did you mean 'srresnet'"):
+    with pytest.raises(ConfigError, match="Did you mean 'srresnet'"):
         build_model("srresnt")
 
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from echosr_edge.package.kit import KitOptions, build_kit
+from echosr_edge.package.kit import KitOptions, build_kit, write_sums
 from echosr_edge.package.verify import verify_kit
 
 pytestmark = [
@@ -70,3 +70,28 @@ def test_a_second_kit_builds_from_the_first_kits_wheels_with_no_index(downloaded
     build_kit(KitOptions(bundle=bundle_dir, target="cpu", out=out, python=HERE, wheel=project_wheel, deps="folder", wheels_from=downloaded_kit / "wheels"))
     assert sorted(p.name for p in (out / "wheels").iterdir()) == sorted(p.name for p in (downloaded_kit / "wheels").iterdir())
     assert verify_kit(out).ok
+
+
+def test_a_jetson_kit_installed_without_tensorrt_stops_at_the_engine_build_in_one_line(downloaded_kit, tmp_path, bundle_dir, project_wheel):
+    """The jetson kit, re-targeted to this CPU and Python (its aarch64 wheels cannot install here)."""
+    kit = tmp_path / "jetson-kit"
+    build_kit(KitOptions(bundle=bundle_dir, target="jetson", out=kit, wheel=project_wheel, deps="none"))
+    for wheel in (downloaded_kit / "wheels").glob("*.whl"):
+        if not (kit / "wheels" / wheel.name).exists():
+            shutil.copy2(wheel, kit / "wheels" / wheel.name)
+    script = kit / "install.sh"
+    text = script.read_text()
+    for name, value in (("WANT_ARCH", os.uname().machine), ("WANT_PYTHON", HERE), ("DEPS_INCLUDED", "yes")):
+        text = "\n".join(f'{name}="{value}"' if line.startswith(f"{name}=") else line for line in text.splitlines()) + "\n"
+    script.write_text(text)
+    write_sums(kit)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") and k != "PYTHONPATH"}
+    done = subprocess.run(
+        [*no_network_prefix(), "sh", str(script), "--prefix", str(tmp_path / "opt"), "--python", sys.executable],
+        capture_output=True, text=True, env=env,
+    )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "building the TensorRT engines for this device" in done.stdout.splitlines()[-1]
+    assert done.stderr.strip().splitlines()[-1].startswith("install.sh: stopped at the engine build: the Python module tensorrt")
+    assert "Traceback" not in done.stdout + done.stderr
+    assert (tmp_path / "opt" / "venv" / "bin" / "echosr-edge").exists()  # everything before the build was installed

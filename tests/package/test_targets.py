@@ -49,5 +49,13 @@ def test_each_target_ships_its_own_format_first():
     assert get_target("cpu").formats == ("onnx",)
     assert get_target("intel-cpu").formats == ("openvino", "onnx") and get_target("intel-cpu").extras == ("openvino",)
     jetson = get_target("jetson")
-    assert jetson.formats == ("tensorrt", "onnx") and jetson.system_modules == ("tensorrt",)
+    assert jetson.formats == ("onnx",) and jetson.system_modules == ("tensorrt",) and jetson.builds_engines
     assert jetson.system_site_packages and jetson.arch == "aarch64" and jetson.python == "3.10"
+
+
+def test_arm64_board_target_ships_onnx_first_with_aarch64_wheels_for_pi_os():
+    arm = get_target("arm64-cpu")
+    assert arm.arch == "aarch64" and arm.formats == ("onnx", "openvino") and arm.extras == ("openvino",)
+    assert arm.python == "3.11"  # Raspberry Pi OS 12 (Bookworm)
+    assert arm.shipped_for("onnx").device == "cpu"
+    assert all(tag.endswith("_aarch64") for tag in expand_platforms((), arm.arch))

@@ -169,3 +169,9 @@ def test_progress_bar_prints_a_line_per_tenth_with_the_eta_when_not_a_terminal(c
     assert len(lines) == 10
     assert lines[0].startswith("[###") and "2/20 files" in lines[0] and "ETA 00:54" in lines[0]
     assert "20/20 files, 1 failed (4 done earlier)" in lines[-1] and "ETA 00:00" in lines[-1]
+
+
+def test_batch_with_the_default_auto_device_says_which_ran_and_why(finished):
+    out, result = finished
+    assert "device cpu: auto:" in result.output  # the bundle is ONNX only: ONNX Runtime, whatever is installed
+    assert json.loads((out / STATE_DIR / "run.json").read_text())["device"] == "cpu"  # the profile, not "auto"

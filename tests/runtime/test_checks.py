@@ -67,3 +67,37 @@ def test_a_decision_the_fp32_model_made_by_a_hair_is_not_held_against_the_engine
     assert classifier_agreement(reference, flipped_tie) == (1.0, 1)
     flipped_confident = np.array([[0.002, 0.0], [0.0, 3.0], [0.0, 3.0]])
     assert classifier_agreement(reference, flipped_confident) == (pytest.approx(2 / 3), 0)
+
+
+def _cached(bundle, threads=1, recheck=False):
+    from dataclasses import replace
+
+    from echosr_edge.runtime.checks import cached_check
+
+    manifest = open_bundle(bundle)
+    profile = replace(get_profile("cpu"), threads=threads)
+    pipeline = load_pipeline(bundle, profile, precision="fp32", manifest=manifest)
+    return cached_check(bundle, manifest, pipeline, profile, recheck)
+
+
+def test_a_passed_start_up_check_is_reused_on_the_second_start(bundle_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECHOSR_CACHE_DIR", str(tmp_path))
+    first, first_cached = _cached(bundle_dir)
+    second, second_cached = _cached(bundle_dir)
+    assert (first_cached, second_cached) == (False, True)
+    assert second == first
+
+
+def test_other_engine_settings_or_recheck_run_the_check_again(bundle_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECHOSR_CACHE_DIR", str(tmp_path))
+    _cached(bundle_dir)
+    assert _cached(bundle_dir, threads=2)[1] is False
+    assert _cached(bundle_dir, recheck=True)[1] is False
+
+
+def test_a_failed_start_up_check_is_never_cached(bundle_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECHOSR_CACHE_DIR", str(tmp_path))
+    _corrupt_reference(bundle_copy)
+    check, _ = _cached(bundle_copy)
+    assert not check.passed
+    assert _cached(bundle_copy)[1] is False

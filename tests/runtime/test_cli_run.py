@@ -82,3 +82,23 @@ def test_without_a_display_the_run_goes_headless_and_says_so(bundle_dir, clip, m
 def test_dla_needs_a_tensorrt_device(bundle_dir, clip):
     result = _run("--bundle", str(bundle_dir), "--device", "cpu", "--source", str(clip[0]), "--dla", "0")
     assert result.exit_code == 2 and "--dla needs a TensorRT device" in result.output
+
+
+def test_overlapped_run_logs_the_same_labels_and_says_it_was_asked_for(tmp_path, bundle_dir, clip):
+    path, count = clip
+    labels = {}
+    for overlap in ("off", "on"):
+        log = tmp_path / f"{overlap}.jsonl"
+        result = _run("--bundle", str(bundle_dir), "--device", "cpu", "--source", str(path), "--headless",
+                      "--log", str(log), "--overlap", overlap)
+        assert result.exit_code == 0, result.output
+        labels[overlap] = [(r["labels"], r["probabilities"]) for r in frames_of(read_log(log))]
+    assert "overlapped stages on: asked for with --overlap on" in result.output
+    assert "stages overlapped" in result.output and "fps, latency p50" in result.output
+    assert len(labels["on"]) == count and labels["on"] == labels["off"]
+
+
+def test_auto_device_says_what_it_chose_and_why(tmp_path, bundle_dir, clip):
+    result = _run("--bundle", str(bundle_dir), "--source", str(clip[0]), "--headless", "--max-frames", "1")
+    assert result.exit_code == 0, result.output
+    assert "device cpu: auto:" in result.output  # an ONNX-only bundle: ONNX Runtime, with the reason

@@ -35,6 +35,41 @@ def test_openvino_fp32_matches_onnxruntime_fp32(openvino_bundle, name):
     np.testing.assert_allclose(run_single(ov, x), run_single(onnx, x), rtol=1e-3, atol=1e-4)
 
 
+def test_onnxruntime_sessions_do_not_spin_between_calls(bundle_dir):
+    engine = open_engine(bundle_dir / "models/view.fp32.onnx", "onnx", threads=2)
+    options = engine.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.get_session_config_entry("session.inter_op.allow_spinning") == "0"
+    assert options.intra_op_num_threads == 2
+
+
+def test_onnxruntime_spinning_can_be_restored_to_measure_its_cost(bundle_dir):
+    engine = open_engine(bundle_dir / "models/view.fp32.onnx", "onnx", spinning=True)
+    with pytest.raises(RuntimeError):  # no entry: ONNX Runtime's default, spinning
+        engine.session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
+
+
+def test_openvino_engines_share_one_core_and_cache_compiled_models(openvino_bundle, tmp_path, monkeypatch):
+    from echosr_edge.runtime.engines import openvino as adapter
+
+    monkeypatch.setenv("ECHOSR_CACHE_DIR", str(tmp_path / "cache"))
+    first = open_engine(openvino_bundle / "models/view.int8.xml", "openvino", threads=1)
+    cached = list((tmp_path / "cache" / "openvino").glob("*.blob"))
+    second = open_engine(openvino_bundle / "models/view.int8.xml", "openvino", threads=1)
+    assert cached, "the first compile leaves a blob in the cache folder"
+    assert adapter.shared_core() is adapter.shared_core()
+    x = _inputs(openvino_bundle, "view")
+    np.testing.assert_array_equal(run_single(first, x), run_single(second, x))
+
+
+def test_openvino_without_a_writable_cache_folder_still_compiles(openvino_bundle, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("ECHOSR_CACHE_DIR", str(blocker))  # a file where the folder should be
+    engine = open_engine(openvino_bundle / "models/view.int8.xml", "openvino", threads=1)
+    assert run_single(engine, _inputs(openvino_bundle, "view")).shape[0] == 1
+
+
 def test_openvino_engine_compiles_a_dynamic_batch_ir_for_one_frame(openvino_bundle):
     engine = open_engine(openvino_bundle / "models/sr.int8.xml", "openvino")
     assert engine.inputs[0].shape == (1, 1, 8, 8)

@@ -69,7 +69,7 @@ def test_an_unknown_classifier_profile_is_refused_naming_the_known_ones(profile_
                      classifier_profile="fast")
 
 
-def test_the_frontier_runs_with_torch_unimportable(profile_bundle, frontier_root):
+def test_the_frontier_runs_with_torch_and_scikit_image_unimportable(profile_bundle, frontier_root):
     import subprocess
     import sys
 
@@ -77,13 +77,14 @@ def test_the_frontier_runs_with_torch_unimportable(profile_bundle, frontier_root
 import sys
 sys.modules['torch'] = None
 sys.modules['torchvision'] = None
+sys.modules['skimage'] = None
 from echosr_edge.devices.profiles import get_profile
 from echosr_edge.runtime.frontier import frontier_data, run_frontier
 data = frontier_data({str(frontier_root)!r}, 32, test_fraction=0.5, poor="all")
 report = run_frontier({str(profile_bundle)!r}, [get_profile("cpu")], data, precisions=("fp32",), runs=1, warmup=0)
 heavy = sorted(m for m in sys.modules if m.startswith(('echosr_edge.train', 'echosr_edge.models', 'echosr_edge.export')))
-print(len(report.rows), ','.join(heavy))
+print(len(report.rows), report.rows[3].ssim_vs_teacher is not None, ','.join(heavy))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "4"
+    assert out.stdout.strip() == "4 True"  # SSIM too, without scikit-image

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from echosr_edge.errors import ConfigError
 from echosr_edge.train.augment import check_augment, robust_augment
 from echosr_edge.train.classifier import ClassifierTrainConfig
 
@@ -38,9 +39,9 @@ def test_some_frames_are_smoothed_like_an_sr_input_band():
 
 
 def test_an_unknown_augmentation_is_refused_by_name():
-    with pytest.raises(ValueError, match="unknown augmentation 'mixup'; choices: none, robust"):
+    with pytest.raises(ConfigError, match="unknown augmentation 'mixup'; choices: none, robust"):
         check_augment("mixup")
-    with pytest.raises(ValueError, match="unknown augmentation"):
+    with pytest.raises(ConfigError, match="unknown augmentation"):
         ClassifierTrainConfig(augment="mixup")
 
 

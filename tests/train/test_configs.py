@@ -4,6 +4,7 @@ import pytest
 
 pytest.importorskip("torch", reason="training needs the 'train' extra (torch)")
 
+from echosr_edge.errors import ConfigError  # noqa: E402
 from echosr_edge.train.configs import SCHEDULES, get_schedule  # noqa: E402
 
 
@@ -31,5 +32,5 @@ def test_with_seed_reseeds_every_trainer():
 
 
 def test_an_unknown_schedule_suggests_the_closest():
-    with pytest.raises(ValueError, match="Did you mean 'smoke'"):
+    with pytest.raises(ConfigError, match="Did you mean 'smoke'"):
         get_schedule("smok")

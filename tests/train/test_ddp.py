@@ -1,4 +1,5 @@
-"""Must show 4: ``torchrun --nproc_per_node 2`` trains on CPU with gloo, and the ranks agree."""
+"""Must show 4: ``torchrun --nproc_per_node 2`` trains on CPU with gloo, and the ranks agree; every collective
+is handed tensors on the process group's device; NCCL under torchrun where a GPU exists."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="training needs the 'train' extra (torch)")
 
-from echosr_edge.train.distributed import DistInfo, shard  # noqa: E402
+from echosr_edge.train.distributed import DistInfo, collective_device, shard  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,3 +64,66 @@ def test_each_rank_takes_an_equal_disjoint_share_of_a_global_batch():
     assert [len(s) for s in shares] == [3, 3]
     assert set(shares[0]).isdisjoint(shares[1])
     assert list(shard(batch, DistInfo())) == list(batch)
+
+
+def test_every_collective_is_given_tensors_on_the_process_groups_device(ddp_run):
+    for rank in ddp_run:
+        calls = rank["collectives"]
+        assert rank["backend"] == "gloo" and len(calls) > 0
+        assert {c["collective"] for c in calls} >= {"all_reduce", "broadcast"}  # loss means and buffer sync
+        wrong = [c for c in calls if c["device"] != c["group_device"]]
+        assert wrong == []
+
+
+def test_under_nccl_collectives_use_the_ranks_gpu(monkeypatch):
+    import torch.distributed as dist
+
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_backend", lambda *a, **k: "nccl")
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 3)
+    assert collective_device() == torch.device("cuda", 3)
+
+
+def test_one_process_under_torchrun_trains_every_model_on_nccl(tmp_path, camus_root):
+    if not torch.cuda.is_available():
+        pytest.skip("NCCL needs a CUDA GPU; none is visible here")
+    if not torch.distributed.is_available() or not torch.distributed.is_nccl_available():
+        pytest.skip("this torch build has no NCCL backend")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "1",
+           str(Path(__file__).with_name("ddp_worker.py")), str(camus_root), str(tmp_path), "cuda"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    assert rank0["backend"] == "nccl" and rank0["world_size"] == 1
+    assert [len(rank0["history"][m]) for m in ("sr", "srgan", "classifier")] == [2, 1, 1]  # every epoch finished
+    assert rank0["collectives"] and all(c["device"] == c["group_device"] == "cuda:0" for c in rank0["collectives"])
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("collective", ["mean_across", "sync_buffers"])
+def test_collectives_follow_the_groups_device_not_the_cpu(monkeypatch, collective):
+    """A group on another device than the CPU (NCCL's GPU; here 'meta') gets its tensors there."""
+    import torch.distributed as dist
+
+    from echosr_edge.train import distributed
+
+    seen = []
+
+    def record(tensor, *args, **kwargs):
+        seen.append(tensor.device)
+        raise _Stop
+
+    monkeypatch.setattr(distributed, "collective_device", lambda: torch.device("meta"))
+    monkeypatch.setattr(dist, "all_reduce", record)
+    monkeypatch.setattr(dist, "broadcast", record)
+    info = DistInfo(rank=0, world_size=2)
+    with pytest.raises(_Stop):
+        if collective == "mean_across":
+            distributed.mean_across(1.0, info)
+        else:
+            distributed.sync_buffers([torch.nn.BatchNorm2d(2)], info)
+    assert seen == [torch.device("meta")]

@@ -7,6 +7,7 @@ pytest.importorskip("torch", reason="distillation needs the 'train' extra (torch
 from click.testing import CliRunner  # noqa: E402
 
 from echosr_edge.cli import main  # noqa: E402
+from echosr_edge.errors import ConfigError  # noqa: E402
 from echosr_edge.models.checkpoint import load_checkpoint  # noqa: E402
 from echosr_edge.train.distill import DistillConfig  # noqa: E402
 from echosr_edge.train.jobs import distill_job  # noqa: E402
@@ -41,12 +42,12 @@ def test_resumed_distillation_matches_an_uninterrupted_run(tmp_path, camus_root,
 
 
 def test_a_teacher_at_another_size_is_refused(tmp_path, camus_root, tiny_checkpoints):
-    with pytest.raises(ValueError, match="distil at the same size"):
+    with pytest.raises(ConfigError, match="distil at the same size"):
         distill_job(camus_root, tmp_path / "s.pt", tiny_checkpoints["sr"], _config(hr_size=64))
 
 
 def test_unknown_student_is_refused():
-    with pytest.raises(ValueError, match="unknown student"):
+    with pytest.raises(ConfigError, match="unknown student"):
         _config(student="vdsr")
 
 

@@ -6,6 +6,7 @@ import pytest
 
 pytest.importorskip("torch", reason="training needs the 'train' extra (torch)")
 
+from echosr_edge.errors import ConfigError  # noqa: E402
 from echosr_edge.models.checkpoint import load_checkpoint  # noqa: E402
 
 
@@ -88,7 +89,7 @@ def test_quality_job_refuses_another_task(tmp_path, camus_root):
     from echosr_edge.train.classifier import ClassifierTrainConfig
     from echosr_edge.train.jobs import quality_job
 
-    with pytest.raises(ValueError, match="task 'quality'"):
+    with pytest.raises(ConfigError, match="task 'quality'"):
         quality_job(camus_root, tmp_path / "q.pt", ClassifierTrainConfig(task="view"), hr_size=32)
 
 
@@ -115,5 +116,5 @@ def test_cosine_schedule_decays_to_zero_and_constant_stays():
 def test_an_unknown_init_is_refused():
     from echosr_edge.train.sr import SRTrainConfig
 
-    with pytest.raises(ValueError, match="unknown init 'bilinear'"):
+    with pytest.raises(ConfigError, match="unknown init 'bilinear'"):
         SRTrainConfig(init="bilinear")

@@ -1,7 +1,16 @@
-"""OpenVINO adapter: an IR model (.xml with its .bin beside it) compiled for a CPU."""
+"""OpenVINO adapter: an IR model (.xml with its .bin beside it) compiled for a CPU.
+
+Every engine of a process shares one ``ov.Core`` (one plugin instance, one CPU thread pool
+configuration), and compiled models are cached on disk (``CACHE_DIR``) so a second start loads
+the compiled blob instead of compiling again: a per-user folder, ``$ECHOSR_CACHE_DIR`` or
+``$XDG_CACHE_HOME/echosr-edge`` (default ``~/.cache/echosr-edge``), subfolder ``openvino``.
+OpenVINO keys each blob on the model, the compile options and its own version, so a stale entry
+is never used; an unwritable folder only costs the cache.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +22,11 @@ _PRECISIONS = {"f32": "f32", "fp32": "f32", "bf16": "bf16", "f16": "f16", "fp16"
 
 
 class OpenVINOEngine:
-    """An OpenVINO IR model compiled with ``ov.Core().compile_model``.
+    """An OpenVINO IR model compiled by the process's shared ``ov.Core`` (``shared_core``).
 
     ``batch`` fixes a dynamic batch axis before compiling (the runtime feeds one frame at a time,
     and the CPU plugin runs a static shape without per-call shape inference); None keeps the IR's
-    dynamic batch.
+    dynamic batch. ``cache`` keeps the compiled model in the per-user cache folder.
     """
 
     def __init__(
@@ -28,6 +37,7 @@ class OpenVINOEngine:
         performance_hint: str | None = "LATENCY",
         inference_precision: str | None = None,
         batch: int | None = 1,
+        cache: bool = True,
     ):
         ov = import_optional("openvino", "openvino")
         path = Path(path)
@@ -45,7 +55,9 @@ class OpenVINOEngine:
                 raise BundleError(f"unknown OpenVINO inference precision {inference_precision!r}")
             config["INFERENCE_PRECISION_HINT"] = _PRECISIONS[inference_precision]
         try:
-            core = ov.Core()
+            core = shared_core()
+            if cache and (folder := cache_dir()) is not None:
+                config["CACHE_DIR"] = str(folder)
             model = core.read_model(str(path))
             if batch is not None:
                 _fix_batch(ov, model, batch)
@@ -61,6 +73,20 @@ class OpenVINOEngine:
         results = self.request.infer(feeds)
         # infer() copies outputs unless asked to share them, so the arrays outlive the next call.
         return {name: np.asarray(results[port]) for name, port in self._ports}
+
+
+@functools.lru_cache(maxsize=1)
+def shared_core():
+    """The process's one ``ov.Core`` (creating a Core loads the plugins: once is enough)."""
+    ov = import_optional("openvino", "openvino")
+    return ov.Core()
+
+
+def cache_dir() -> Path | None:
+    """The compiled-model cache folder (``runtime.user_cache``); None when it cannot be written."""
+    from echosr_edge.runtime.user_cache import cache_folder
+
+    return cache_folder("openvino")
 
 
 def _fix_batch(ov, model, batch: int) -> None:
