@@ -41,6 +41,7 @@ class DemoConfig:
     bench_runs: int = 20
     targets: tuple[str, ...] = ("onnx", "openvino")
     seed: int = 0
+    workers: int = 2  # processes forming the simulator's patients
 
 
 @dataclass
@@ -75,8 +76,8 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), step: Step | None = N
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     data = out / "data"
-    say(f"1/6 writing {config.patients} synthetic CAMUS patients to {data}")
-    write_synthetic_camus(data, patients=config.patients, seed=config.seed)
+    say(f"1/6 simulating {config.patients} CAMUS patients (B-mode image formation) to {data}")
+    write_synthetic_camus(data, patients=config.patients, seed=config.seed, style="sim", workers=config.workers)
     evaluations = {}
 
     say("2/6 training SRResNet (x4, MSE) on good-quality frames")

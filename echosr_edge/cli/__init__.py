@@ -1,7 +1,9 @@
 """The echosr-edge command line: a thin click layer over the library.
 
 Exit codes: 0 success; 1 an error the user can fix (one line on stderr, ``--verbose`` for the
-traceback); 2 a usage error (bad option or argument).
+traceback); 2 a usage error (bad option or argument); 4 ``export``: a model ended with no
+artifact within its verification budget (``--allow-degraded`` keeps them and exits 0). An
+EchoSRError subclass with an ``exit_code`` attribute exits with that code.
 """
 
 from __future__ import annotations

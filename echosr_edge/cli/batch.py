@@ -3,6 +3,8 @@
 Exit codes: 0 every input processed; 3 partial (the run finished but some inputs failed; they
 are listed in OUT/report.html and results.csv); 1 an error before any work (bundle, device,
 no inputs, output folder in use or made with other settings); 2 a usage error.
+``--verify-provenance OUT``: 0 every row names the bundle given, its artifacts and this version;
+5 some rows name another (they are listed).
 """
 
 from __future__ import annotations
@@ -59,8 +61,8 @@ class ProgressBar:
 
 
 @click.command("batch")
-@click.argument("input_dir", metavar="IN", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("out", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("input_dir", metavar="IN", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", metavar="OUT", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
 @click.option("--device", default="auto", show_default=True, help="Device profile ('auto': the fastest this machine runs; it says why).")
 @click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]), help="Artifact precision (default: the device's best).")
@@ -75,6 +77,8 @@ class ProgressBar:
 @click.option("--no-images", is_flag=True, help="Do not write the enhanced frames as PNG.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @trust_option
+@click.option("--verify-provenance", "verify_out", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Instead of processing: check every row of this batch output folder against --bundle (exit 5 if any differ).")
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -94,6 +98,7 @@ def command(
     trust: tuple[Path, ...],
     model_profile: str = "default",
     no_build: bool = False,
+    verify_out: Path | None = None,
 ) -> None:
     """Process every scan under IN (NIfTI, DICOM, PNG/JPEG, mp4/avi) into OUT.
 
@@ -102,6 +107,12 @@ def command(
     """
     from echosr_edge.runtime.batch import BatchConfig, run_batch
 
+    if verify_out is not None:
+        from echosr_edge.cli._provenance import verify_provenance
+
+        ctx.exit(verify_provenance(verify_out, bundle))
+    if input_dir is None or out is None:
+        raise click.UsageError("give IN and OUT (or --verify-provenance OUT)")
     config = BatchConfig(
         bundle=bundle,
         device=device,

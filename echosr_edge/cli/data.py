@@ -64,25 +64,35 @@ def command() -> None:
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--patients", default=50, show_default=True, type=click.IntRange(min=1), help="Number of patients.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
+@click.option("--style", type=click.Choice(["sim", "simple"]), default="sim", show_default=True, help="sim: the B-mode simulator (ground truth beside every frame); simple: ellipses with speckle (fast fixtures).")
+@click.option("--control", type=click.Choice(["positive", "negative"]), default=None, help="A planted control (sim): poor differs from good only by PSF loss (positive) or only by contrast/haze (negative).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="Processes forming patients (sim).")
 @click.option("--release", type=click.Choice(RELEASES), default="2023", show_default=True, help="Layout: 2023 NIfTI or 2019 MetaImage (.mhd + .raw).")
 @click.option("--full-release", is_flag=True, help="Write the release's whole tree (2023: database_nifti/ + database_split/; 2019: training/ + testing/) instead of bare patient folders.")
 @click.option("--cines", is_flag=True, help="Also write each view's ED→ES sequence.")
-@click.option("--masks", is_flag=True, help="Also write the _gt segmentation masks.")
+@click.option("--masks/--no-masks", default=None, help="Write the _gt segmentation masks (default: with --style sim only).")
 @click.option("--quality-mix", type=click.Choice(["table1", "even"]), default="table1", show_default=True, help="Quality labels per view: CAMUS's Table 1 proportions, or equal thirds.")
-@click.option("--size", "size_text", default="320x256", show_default=True, help="Frame size HxW in pixels.")
-@click.option("--spacing", default=0.3, show_default=True, type=click.FloatRange(min=0.001), help="Pixel spacing in mm.")
-def synth(out: Path, patients: int, seed: int, release: str, full_release: bool, cines: bool, masks: bool, quality_mix: str, size_text: str, spacing: float) -> None:
+@click.option("--size", "size_text", default=None, help="Frame size HxW in pixels (simple; default 320x256). sim frames are 556x678 at 0.27 mm.")
+@click.option("--spacing", default=None, type=click.FloatRange(min=0.001), help="Pixel spacing in mm (simple; default 0.3).")
+def synth(out: Path, patients: int, seed: int, style: str, control: str | None, workers: int, release: str, full_release: bool,
+          cines: bool, masks: bool | None, quality_mix: str, size_text: str | None, spacing: float | None) -> None:
     """Write a synthetic CAMUS-format tree to OUT (2023 NIfTI layout by default)."""
     from echosr_edge.data.synth_tree import write_synthetic_camus
 
-    size = _size(size_text)
+    if style == "sim" and (size_text or spacing):
+        raise click.BadParameter("the simulator forms frames at its native size and spacing; --size/--spacing are for --style simple", param_hint="--size/--spacing")
+    if control and style != "sim":
+        raise click.BadParameter("planted controls need --style sim", param_hint="--control")
+    size = _size(size_text or "320x256")
+    spacing = spacing or 0.3
     with click.progressbar(length=patients, label="patients", file=sys.stderr) as bar:
         write_synthetic_camus(
             out, patients=patients, seed=seed, size=size, spacing=(spacing, spacing),
             progress=lambda done, total: bar.update(1), release=release, full_release=full_release,
-            cines=cines, masks=masks, quality_mix=quality_mix,
+            cines=cines, masks=masks, quality_mix=quality_mix, style=style, control=control, workers=workers,
         )
-    click.echo(f"wrote {patients} patients ({patients * 4} frames, CAMUS {release} layout) to {out}")
+    kind = f"{style}" + (f", {control} control" if control else "")
+    click.echo(f"wrote {patients} patients ({patients * 4} frames, {kind}, CAMUS {release} layout) to {out}")
 
 
 @command.command("summary", epilog=_SUMMARY_EXIT_CODES)

@@ -120,7 +120,8 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
 
     Models are recognised by their checkpoint metadata (SR or classifier and its task).
     Each artifact is verified against the PyTorch FP32 model on held-out frames; one over its
-    budget is left out (and reported) unless --allow-degraded. With --profile realtime the bundle
+    budget is left out (and reported) unless --allow-degraded. Exit code 4 when a model ends with
+    no artifact within budget (the bundle is still written, for inspection). With --profile realtime the bundle
     gets a second profile (student SR + fast classifiers) beside the default (SRResNet).
     """
     from echosr_edge.bundle.budgets import Budgets
@@ -210,6 +211,11 @@ def command(checkpoints, out, targets, precision, bundle_profile, student_checkp
     if signer is not None:
         info = signer(out)
         click.echo(f"signed with key {info.key_id}: {out / info.file}")
+    from echosr_edge.export.outcome import check_outcome
+
+    degraded = check_outcome(rows, o["allow_degraded"])  # exit 4 naming the model when one has no artifact within budget
+    if degraded:
+        click.echo(f"kept degraded (no artifact within budget, --allow-degraded): {', '.join(degraded)}", err=True)
 
 
 def _signer(key: Path | None):

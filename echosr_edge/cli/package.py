@@ -31,8 +31,8 @@ def command(bundle, target, out, python, platforms, wheel, wheels_from, no_deps_
             raise click.UsageError(f"--verify checks an existing kit; it does not take {', '.join(given)}")
         _verify(verify, trust)
         return
-    if trust:
-        raise click.UsageError("--trust goes with --verify KIT (a kit is checked against a trust store, not built with one)")
+    if trust and not sign_key:
+        raise click.UsageError("--trust provisions the device's trust store, so the kit's bundle must be signed: add --sign KEY")
     for name, value in (("--bundle", bundle), ("--target", target), ("--out", out)):
         if value is None:
             raise click.UsageError(f"{name} is required to build a kit (or pass --verify KIT)")
@@ -53,6 +53,7 @@ def command(bundle, target, out, python, platforms, wheel, wheels_from, no_deps_
         force=force,
         sign=sign_key,
         passphrase=passphrase(sign_key) if sign_key else None,
+        trust=tuple(trust),
     )
     result = build_kit(options, step=lambda msg: click.echo(msg, err=True))
     click.echo(f"kit for {result.target} (Python {result.python}, --device {result.device}): {result.kit}")
@@ -61,6 +62,8 @@ def command(bundle, target, out, python, platforms, wheel, wheels_from, no_deps_
         click.echo(f"  bundle: {artifact}")
     if result.signed_by:
         click.echo(f"  signed by key {result.signed_by}")  # unsigned: one of the notes below says so
+    if result.trusted:
+        click.echo(f"  trust store installed on the device: key(s) {', '.join(result.trusted)}")
     if result.dropped:
         click.echo(f"  left out (not for {result.target}): {', '.join(result.dropped)}")
     for note in result.notes:

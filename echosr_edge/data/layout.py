@@ -31,6 +31,7 @@ from echosr_edge.errors import ConfigError, DataError
 
 PATIENT_DIR = re.compile(r"^patient\d{4}$")
 CINE_TAGS = ("sequence", "half_sequence")
+SIMULATION_FILE = "simulation.json"  # the simulator's ground truth beside its frames (data/simulator/tree.py)
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,10 @@ class Release:
             write_nifti(path, frames, spacing)
 
     def file_names(self, patient: str) -> set[str]:
-        """Every file name a patient folder of this release may hold."""
-        stems = [f"{patient}_{v}_{p}{gt}" for v in VIEWS for p in PHASES for gt in ("", "_gt")]
+        """Every file name a patient folder of this release may hold (with the simulator's ground truth)."""
+        stems = [f"{patient}_{v}_{p}{gt}" for v in VIEWS for p in PHASES for gt in ("", "_gt", "_clean")]
         stems += [f"{patient}_{v}_{tag}{gt}" for v in VIEWS for tag in CINE_TAGS for gt in ("", "_gt")]
-        names = {f"Info_{v}.cfg" for v in VIEWS}
+        names = {f"Info_{v}.cfg" for v in VIEWS} | {SIMULATION_FILE}
         for ext in (self.image_ext, *self.data_exts):
             names.update(stem + ext for stem in stems)
         return names

@@ -79,8 +79,8 @@ class Acquisition:
         )
 
 
-def allocate_qualities(n_patients: int, view: str, rng: np.random.Generator, mix: str = "table1") -> list[str]:
-    """Quality labels for ``n_patients``: CAMUS's Table 1 proportions or an even mix (largest remainder)."""
+def quality_counts(n_patients: int, view: str, mix: str = "table1") -> tuple[int, int, int]:
+    """(good, medium, poor) counts for ``n_patients``: CAMUS's Table 1 proportions or even thirds (largest remainder)."""
     if mix not in QUALITY_MIXES:
         raise ConfigError(f"unknown quality mix {mix!r}; mixes: {', '.join(QUALITY_MIXES)}")
     counts = np.array(CAMUS_QUALITY_COUNTS[view] if mix == "table1" else (1, 1, 1), dtype=float)
@@ -88,7 +88,12 @@ def allocate_qualities(n_patients: int, view: str, rng: np.random.Generator, mix
     alloc = np.floor(exact).astype(int)
     for i in np.argsort(-(exact - alloc), kind="stable")[: n_patients - alloc.sum()]:
         alloc[i] += 1
-    labels = [q for q, n in zip(QUALITIES, alloc) for _ in range(n)]
+    return tuple(int(n) for n in alloc)
+
+
+def allocate_qualities(n_patients: int, view: str, rng: np.random.Generator, mix: str = "table1") -> list[str]:
+    """Quality labels for ``n_patients`` in ``quality_counts`` proportions, shuffled by ``rng``."""
+    labels = [q for q, n in zip(QUALITIES, quality_counts(n_patients, view, mix)) for _ in range(n)]
     rng.shuffle(labels)
     return labels
 

@@ -17,21 +17,22 @@ from echosr_edge.data.records import PHASES, VIEWS
 from echosr_edge.data.synth import allocate_qualities, patient_anatomy, render, systole_at
 from echosr_edge.errors import ConfigError
 
+STYLES = ("sim", "simple")
 HELD_OUT_FRACTION = 0.1  # the 2019 testing folder's and each 2023 held-out subgroup's share
 
 
-def _cfg(release: Release, anatomy: dict, n_frames: int, sex: str, age: int, quality: str, labelled: bool) -> dict:
-    ef = int(round(100 * (1 - anatomy["ef_shrink"] ** 2)))
+def cfg_info(release: Release, ef: int, edv: float, n_frames: int, sex: str, age: int, quality: str, labelled: bool) -> dict:
+    """The Info_<view>.cfg keys of one view in ``release``'s convention (EF in %, EDV in mL)."""
     info: dict[str, object] = {"ED": 1, "ES": n_frames, "NbFrame": n_frames, "Sex": sex, "Age": age, "ImageQuality": quality}
     if release.name == "2023":
         info.update(EF=ef, FrameRate=50)
     elif labelled:  # the 2019 testing patients come without LV volumes
-        edv = round(110.0 * anatomy["lv"] ** 3, 1)
+        edv = round(edv, 1)
         info.update(LVedv=edv, LVesv=round(edv * (1 - ef / 100), 1), LVef=ef)
     return info
 
 
-def _patient_folder(out: Path, release: Release, full_release: bool, index: int, patients: int) -> tuple[Path, bool]:
+def patient_folder(out: Path, release: Release, full_release: bool, index: int, patients: int) -> tuple[Path, bool]:
     """Where patient ``index`` goes, and whether it carries labels beyond quality (masks)."""
     name = f"patient{index + 1:04d}"
     if not full_release:
@@ -43,7 +44,7 @@ def _patient_folder(out: Path, release: Release, full_release: bool, index: int,
     return out / "database_nifti" / name, True
 
 
-def _write_subgroups(out: Path, patients: int) -> None:
+def write_subgroups(out: Path, patients: int) -> None:
     held_out = int(round(HELD_OUT_FRACTION * patients))
     names = [f"patient{i + 1:04d}" for i in range(patients)]
     groups = {
@@ -68,8 +69,11 @@ def write_synthetic_camus(
     release: str = "2023",
     full_release: bool = False,
     cines: bool = False,
-    masks: bool = False,
+    masks: bool | None = None,
     quality_mix: str = "table1",
+    style: str = "simple",
+    control: str | None = None,
+    workers: int = 2,
 ) -> Path:
     """Write ``patients`` synthetic patients as a CAMUS tree under ``out``; returns ``out``.
 
@@ -78,23 +82,41 @@ def write_synthetic_camus(
     (2023: ``database_nifti/`` and ``database_split/`` subgroup lists; 2019: ``training/``
     and ``testing/``, the testing patients without masks or LV volumes, as CAMUS ships them).
     ``cines`` adds each view's ED→ES sequence (its first and last frames are the ED and ES
-    frames); ``masks`` adds the ``_gt`` segmentations. ``quality_mix``: 'table1' keeps
-    CAMUS's Table 1 quality proportions per view, 'even' gives equal thirds.
+    frames); ``masks`` adds the ``_gt`` segmentations (default: with the simulator only).
+    ``quality_mix``: 'table1' keeps CAMUS's Table 1 quality proportions per view, 'even' gives
+    equal thirds.
+
+    ``style``: 'simple' draws ellipses with speckle at ``size`` (fast unit fixtures); 'sim'
+    forms B-mode images with the ultrasound simulator (``data/simulator``) at its native size
+    (``size`` and ``spacing`` do not apply), writes each frame's clean twin and the hidden
+    ground truth too, in ``workers`` processes; ``control`` ('positive' or 'negative', sim
+    only) writes a planted control data set.
     """
     if patients < 1:
         raise ConfigError("patients must be at least 1")
     if release not in RELEASES:
         raise ConfigError(f"unknown CAMUS release {release!r}; releases: {', '.join(RELEASES)}")
+    if style not in STYLES:
+        raise ConfigError(f"unknown synthetic style {style!r}; styles: {', '.join(STYLES)}")
+    if control is not None and style != "sim":
+        raise ConfigError("planted controls need the simulator (style='sim')")
     layout = RELEASES[release]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if style == "sim":
+        from echosr_edge.data.simulator.tree import write_simulated_camus
+
+        return write_simulated_camus(
+            out, patients, seed, progress, release=release, full_release=full_release, cines=cines,
+            masks=True if masks is None else masks, quality_mix=quality_mix, control=control, workers=workers,
+        )
     label_rng = np.random.default_rng([seed, 10_000_019])
     qualities = {view: allocate_qualities(patients, view, label_rng, quality_mix) for view in VIEWS}
     if full_release and release == "2023":
-        _write_subgroups(out, patients)
+        write_subgroups(out, patients)
     for index in range(patients):
         rng = np.random.default_rng([seed, index])
-        pdir, labelled = _patient_folder(out, layout, full_release, index, patients)
+        pdir, labelled = patient_folder(out, layout, full_release, index, patients)
         pdir.mkdir(parents=True, exist_ok=True)
         anatomy = patient_anatomy(rng)
         for view_index, view in enumerate(VIEWS):
@@ -102,7 +124,8 @@ def write_synthetic_camus(
             n_frames = int(rng.integers(12, 22))
             sex = "F" if rng.random() < 0.5 else "M"
             age = int(rng.integers(20, 90))
-            info = _cfg(layout, anatomy, n_frames, sex, age, quality, labelled)
+            ef = int(round(100 * (1 - anatomy["ef_shrink"] ** 2)))
+            info = cfg_info(layout, ef, 110.0 * anatomy["lv"] ** 3, n_frames, sex, age, quality, labelled)
             (pdir / f"Info_{view}.cfg").write_text(format_info_cfg(info))
             rendered = {}
             for phase in PHASES:

@@ -19,6 +19,7 @@ from echosr_edge.bundle.signing import SIGNATURE_DIR, sign_bundle
 from echosr_edge.errors import EchoSRError
 from echosr_edge.package import templates
 from echosr_edge.package.bundle_select import Selection, copy_selection, select_for_target
+from echosr_edge.package.kit_trust import check_trust_options, provision_trust
 from echosr_edge.package.targets import Target, check_python_version, expand_platforms, get_target
 from echosr_edge.package.wheels import WheelName, build_project_wheel, download_dependencies
 
@@ -57,6 +58,7 @@ class KitOptions:
     force: bool = False
     sign: Path | None = None  # private key that signs the kit's bundle (after its manifest is rewritten)
     passphrase: bytes | None = None  # for an encrypted ``sign`` key
+    trust: tuple[Path, ...] = ()  # public keys (or folders) the device's trust store gets, beside the signer's
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class KitResult:
     files: int
     bytes: int
     signed_by: str | None = None  # key id that signed the kit's bundle; None: the kit's bundle is unsigned
+    trusted: tuple[str, ...] = ()  # key ids install.sh puts in the device's trust store (kit_trust.py)
 
 
 def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
@@ -90,6 +93,7 @@ def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
     selection = select_for_target(Manifest.load(options.bundle), target)
     if options.sign is not None:
         load_private_key(options.sign, options.passphrase)  # a bad key or passphrase fails before any copying
+    check_trust_options(options.trust, options.sign)
     out = Path(options.out)
     if out.exists() and not options.force:
         raise KitError(f"{out} already exists: choose another --out, or pass --force to replace it")
@@ -104,6 +108,9 @@ def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
             # The kit's manifest is a rewrite of the bundle's, so it needs its own signature.
             say(f"signing the kit's bundle with {options.sign}")
             signed_by = sign_bundle(staging / "bundle", options.sign, options.passphrase).key_id
+        trusted = provision_trust(staging, options.trust, options.sign, options.passphrase)
+        if trusted:
+            say(f"the device's trust store gets key(s) {', '.join(trusted)}")
         wheels = staging / "wheels"
         wheels.mkdir()
         if options.wheel:
@@ -119,6 +126,7 @@ def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
             say(f"fetching the dependency wheels for {platforms[0]}, Python {python[0]}.{python[1]} from {where}")
             download_dependencies(project_wheel, target.extras, python, platforms, wheels, options.wheels_from)
         kit_info = _kit_info(target, selection, python, platforms, name, options, signed_by)
+        kit_info["trust_store"] = trusted
         _write_texts(staging, target, selection, kit_info)
         files = write_sums(staging)
     except BaseException:
@@ -140,6 +148,7 @@ def build_kit(options: KitOptions, step: Step | None = None) -> KitResult:
         files=len(files),
         bytes=sum((out / f).stat().st_size for f in files),
         signed_by=signed_by,
+        trusted=tuple(trusted),
     )
 
 

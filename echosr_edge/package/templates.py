@@ -100,6 +100,16 @@ if [ -f "$PREFIX/echosr-edge.conf" ]; then
 else
     cp "$KIT/echosr-edge.conf" "$PREFIX/echosr-edge.conf"
 fi
+if [ -d "$KIT/trust" ]; then
+    # The device's trust store: launch.sh points the service at it, so only bundles these keys signed run.
+    say "installing the trust store $PREFIX/trust: $(ls "$KIT/trust" | sed 's/\.pub$//' | tr '\n' ' ')"
+    rm -rf "$PREFIX/trust.new"
+    cp -R "$KIT/trust" "$PREFIX/trust.new"
+    chmod 755 "$PREFIX/trust.new"
+    chmod 644 "$PREFIX/trust.new"/*
+    rm -rf "$PREFIX/trust"
+    mv "$PREFIX/trust.new" "$PREFIX/trust"
+fi
 "$PREFIX/venv/bin/echosr-edge" --version
 
 if [ "$BUILD_ENGINES" = yes ]; then
@@ -147,6 +157,13 @@ LOG_DIR=${ECHOSR_LOG_DIR:-${LOGS_DIRECTORY:-$HERE/logs}}
 ECHOSR_ENGINE_CACHE=${ECHOSR_ENGINE_CACHE:-$HERE/engines}
 export ECHOSR_ENGINE_CACHE
 mkdir -p "$LOG_DIR"
+# The trust store install.sh provisioned: with it, a bundle no key there signed is refused at start.
+if [ -z "${ECHOSR_TRUST_DIR:-}" ] && [ -d "$HERE/trust" ]; then
+    export ECHOSR_TRUST_DIR="$HERE/trust"
+fi
+if [ -n "${ECHOSR_TRUST_DIR:-}" ]; then
+    echo "echosr-edge: trust store $ECHOSR_TRUST_DIR: unsigned or foreign-signed bundles are refused" >&2
+fi
 if [ -n "${ECHOSR_SOURCE:-}" ]; then
     set -- --source "$ECHOSR_SOURCE"
 else
@@ -173,6 +190,9 @@ SupplementaryGroups=video
 Restart=always
 RestartSec=5
 LogsDirectory=echosr-edge
+# /var/lib/echosr-edge: the live view's HTTPS certificate and key ($STATE_DIRECTORY, runtime/web/tls.py).
+StateDirectory=echosr-edge
+StateDirectoryMode=0700
 Environment=PYTHONUNBUFFERED=1
 TimeoutStopSec=10
 
@@ -211,6 +231,8 @@ This folder installs echosr-edge and its models on the device with no network. I
   bundle/              the models for this device (manifest.json and the model files)
   wheels/              echosr-edge and the Python packages it needs, for this CPU and Python
   kit.json             what this kit was built for
+  trust/               (kits built with --sign/--trust) the public keys the device trusts:
+                       install.sh installs them and the service refuses bundles they did not sign
   SHA256SUMS           the checksum of every file above
 
 Models and the files each one uses:

@@ -75,6 +75,7 @@ def verify_kit(kit: Path, trust: "TrustStore | None" = None) -> KitCheck:
     if info is not None:
         problems += _target_problems(kit, info, problems)
     signatures, accepted = _signature_problems(kit / "bundle", trust, problems)
+    problems += _own_trust_problems(kit)
     target = info.get("target") if info else None
     return KitCheck(
         kit=kit,
@@ -160,3 +161,20 @@ def _target_problems(kit: Path, info: dict, earlier: list[str]) -> list[str]:
         if missing:
             problems.append(f"wheels/ lacks {', '.join(missing)}, which {project_wheel.name} needs")
     return problems
+
+
+def _own_trust_problems(kit: Path) -> list[str]:
+    """A kit that provisions a trust store (``trust/``) must carry a bundle that store accepts: the device checks it so."""
+    from echosr_edge.bundle.signing import verify_signature
+    from echosr_edge.bundle.trust import TrustStore
+    from echosr_edge.errors import BundleError
+    from echosr_edge.package.kit_trust import TRUST_DIR
+
+    folder = kit / TRUST_DIR
+    if not folder.is_dir():
+        return []
+    try:
+        verify_signature(kit / "bundle", TrustStore.from_paths([folder], origin=f"the kit's {TRUST_DIR}/"))
+    except BundleError as exc:
+        return [f"the device would refuse the kit's bundle with the trust store the kit installs: {exc}"]
+    return []

@@ -22,6 +22,7 @@ from echosr_edge.runtime.batch_inputs import InputFile, read_input
 from echosr_edge.runtime.record import FrameRecord
 from echosr_edge.runtime.batch_store import fsync_files, input_stamp, write_atomic
 from echosr_edge.runtime.pipeline import Pipeline
+from echosr_edge.runtime.provenance import frame_provenance
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ def process_input(
     out = Path(out)
     start = time.perf_counter()
     record = {"file": inp.relative, "kind": inp.kind, "input": input_stamp(inp.path)}
+    record["provenance"] = pipeline.provenance  # the full block on every row (runtime/provenance.py)
     write_images = write_images and pipeline.enhance == "always"
     clear_frame_images(out, inp.relative)
     frames: list[dict] = []
@@ -182,6 +184,7 @@ def process_input(
             if image_path:
                 written.append(write_atomic(out / image_path, _png(_to_u8(result.enhanced)), durable=False))
             rec = _frame_record(index, result, image_path)
+            rec["provenance"] = frame_provenance(pipeline.provenance, pipeline.enhance, result.enhanced_applied)
             frames.append(rec)
             if rec["poorness"] is not None:
                 entry = (rec["poorness"], -index, pipeline.preprocess(frame)[0], result.enhanced)

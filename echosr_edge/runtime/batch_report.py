@@ -20,12 +20,14 @@ from pathlib import Path
 from echosr_edge.runtime.batch_store import RecordStore, atomic_text
 
 POOREST_SHOWN = 12
+PROVENANCE_FILE = "provenance.json"
 FILE_ROWS_SHOWN = 2000
 
 FILE_COLUMNS = [
     "file", "kind", "status", "error", "frames", "view", "view_share", "quality", "quality_share",
-    "ed_frames", "es_frames", "poorest_frame", "poorest_score", "mean_ms", "enhanced_dir",
+    "ed_frames", "es_frames", "poorest_frame", "poorest_score", "mean_ms", "enhanced_dir", "provenance_id",
 ]
+HTML_HIDDEN = ("enhanced_dir", "provenance_id")  # the report shows the provenance block once, above
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,15 @@ def _file_row(record: dict) -> dict:
         "poorest_score": s.get("poorest_score", ""),
         "mean_ms": s.get("mean_ms", ""),
         "enhanced_dir": f"enhanced/{record['file']}" if ok and any(f.get("enhanced_image") for f in record["frames"]) else "",
+        "provenance_id": (record.get("provenance") or {}).get("id", ""),
     }
 
 
 def frame_columns(tasks: dict[str, list[str]]) -> list[str]:
     """frames.csv's columns for a bundle whose classifiers are ``tasks`` (name → labels)."""
     probs = [f"p_{task}_{label}" for task, labels in tasks.items() for label in labels]
-    return ["file", "frame", "quality", "view", "phase", "poorness", "poorness_by", "enhanced", "enhanced_image", *probs, "ms"]
+    return ["file", "frame", "quality", "view", "phase", "poorness", "poorness_by", "enhanced", "enhanced_image", *probs, "ms",
+            "provenance_id"]
 
 
 def _frame_row(relative: str, frame: dict) -> dict:
@@ -95,6 +99,7 @@ def _frame_row(relative: str, frame: dict) -> dict:
         "enhanced": frame["enhanced"],
         "enhanced_image": frame["enhanced_image"] or "",
         "ms": frame["ms"]["total"],
+        "provenance_id": (frame.get("provenance") or {}).get("id", ""),
     }
     row.update({task: frame["labels"].get(task, "unknown") for task in ("view", "phase")})
     row["quality"] = frame.get("quality") or "unknown"
@@ -115,6 +120,7 @@ def write_outputs(out: Path, relatives: list[str], store: RecordStore, context: 
     errors: list[tuple[str, str]] = []
     poorest: list[tuple[float, str, int, dict]] = []  # min-heap of the worst frames across files
     file_rows: list[dict] = []
+    blocks: dict[str, dict] = {}  # provenance id → block, written to provenance.json
     with atomic_text(paths.results_jsonl) as jsonl, atomic_text(paths.results_csv) as files_f, atomic_text(paths.frames_csv) as frames_f:
         files_csv = csv.DictWriter(files_f, FILE_COLUMNS)
         frames_csv = csv.DictWriter(frames_f, frame_columns(context.get("tasks", {})), extrasaction="ignore")
@@ -125,6 +131,8 @@ def write_outputs(out: Path, relatives: list[str], store: RecordStore, context: 
             thumbnails = record.pop("thumbnails", None) or []
             record.pop("schema", None)
             jsonl.write(json.dumps(record, separators=(",", ":")) + "\n")
+            if record.get("provenance"):
+                blocks[record["provenance"]["id"]] = record["provenance"]
             row = _file_row(record)
             files_csv.writerow(row)
             if len(file_rows) < FILE_ROWS_SHOWN:
@@ -149,6 +157,9 @@ def write_outputs(out: Path, relatives: list[str], store: RecordStore, context: 
                 elif entry[:3] > poorest[0][:3]:
                     heapq.heapreplace(poorest, entry)
     totals.errors = tuple(errors)
+    with atomic_text(out / PROVENANCE_FILE) as f:
+        f.write(json.dumps(blocks, indent=1) + "\n")
+    context = {**context, "provenance": "; ".join(json.dumps(b, separators=(",", ":")) for b in blocks.values()) or "none"}
     with atomic_text(paths.report_html) as f:
         f.write(render_html(totals, sorted(poorest, reverse=True), file_rows, context))
     return totals, paths
@@ -217,9 +228,9 @@ def render_html(totals: Totals, poorest: list[tuple], file_rows: list[dict], con
     parts.append("</div>")
     shown = len(file_rows)
     parts.append(f"<h2>Files</h2><p>{shown} of {total} shown; all are in results.csv.</p>" if shown < total else "<h2>Files</h2>")
-    head = "".join(f"<th>{_e(c)}</th>" for c in FILE_COLUMNS if c != "enhanced_dir")
+    head = "".join(f"<th>{_e(c)}</th>" for c in FILE_COLUMNS if c not in HTML_HIDDEN)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_e(row[c])}</td>" for c in FILE_COLUMNS if c != "enhanced_dir") + "</tr>"
+        "<tr>" + "".join(f"<td>{_e(row[c])}</td>" for c in FILE_COLUMNS if c not in HTML_HIDDEN) + "</tr>"
         for row in file_rows
     )
     parts.append(f"<table><tr>{head}</tr>{body}</table></body></html>\n")

@@ -85,6 +85,7 @@ class BenchRow:
     accuracy_delta: dict[str, float] = field(default_factory=dict)
     speedup_vs_torch: float | None = None
     latencies_ms: list[float] = field(default_factory=list)
+    provenance: dict | None = None  # runtime/provenance.py's block of the pipeline this row ran (enhance: always)
     ceiling: dict | None = None  # runtime.roofline.Ceiling as a dict
     limits: list[dict] = field(default_factory=list)  # runtime.roofline.StageLimit per stage, as dicts
 
@@ -195,6 +196,7 @@ def _run_target(target: BenchTarget, frames: np.ndarray, runs: int, warmup: int)
     except Exception as exc:  # a backend that cannot load is a row with its reason, not a crash
         row.status = f"failed: {exc}"
         return row, []
+    row.provenance = getattr(pipeline, "provenance", None)
     for i in range(warmup):
         pipeline.process(frames[i % len(frames)])
     timings: dict[str, list[float]] = {}

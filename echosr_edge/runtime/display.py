@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from echosr_edge.data.preprocess import to_grey
+from echosr_edge.runtime.enhanced_view import display_aspect, frame_flag, restore_aspect
 from echosr_edge.runtime.pipeline import FrameResult
 
 VIEW_MODES = ("side-by-side", "original", "enhanced")
@@ -36,6 +37,19 @@ def _pane(image: np.ndarray, height: int) -> np.ndarray:
     return cv2.cvtColor(pane, cv2.COLOR_GRAY2BGR)
 
 
+def _fit(pane: np.ndarray, size: int) -> np.ndarray:
+    """A BGR pane scaled to fit a ``size``×``size`` box without distortion, centred on black."""
+    h, w = pane.shape[:2]
+    f = size / max(h, w)
+    nh, nw = max(1, round(h * f)), max(1, round(w * f))
+    if (nh, nw) != (h, w):
+        pane = cv2.resize(pane, (nw, nh), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+    box = np.zeros((size, size, 3), np.uint8)
+    top, left = (size - nh) // 2, (size - nw) // 2
+    box[top : top + nh, left : left + nw] = pane
+    return box
+
+
 def _text(canvas: np.ndarray, lines: list[str], x: int, y: int) -> None:
     for i, line in enumerate(lines):
         pos = (x, y + 20 * i)
@@ -43,14 +57,18 @@ def _text(canvas: np.ndarray, lines: list[str], x: int, y: int) -> None:
         cv2.putText(canvas, line, pos, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (80, 255, 80), 1, cv2.LINE_AA)
 
 
-def overlay_lines(result: FrameResult, fps: float | None) -> list[str]:
-    """The text shown over the picture: labels with confidence, quality, enhancement, fps."""
+def overlay_lines(result: FrameResult, fps: float | None, sr_check=None) -> list[str]:
+    """The text shown over the picture: labels with confidence, quality, enhancement, fps.
+
+    ``sr_check`` (enhanced_view.SRCheck): where SR scored below bicubic at start-up, the frame
+    is never called "enhanced".
+    """
     lines = [
         f"{task}: {label} {result.probabilities[task][label]:.0%}" for task, label in result.labels.items()
     ]
     if result.quality is not None:
         lines.append(f"quality: {result.quality}")
-    lines.append("enhanced (SR)" if result.enhanced_applied else "not enhanced")
+    lines.append(frame_flag(result.enhanced_applied, sr_check))
     if fps:
         lines.append(f"{fps:.1f} fps, {result.timings_ms['total']:.0f} ms")
     return lines
@@ -63,16 +81,20 @@ def compose_view(
     mode: str = "side-by-side",
     labels: bool = True,
     height: int = PANE,
+    sr_check=None,
 ) -> np.ndarray:
     """The BGR picture for one frame: the source frame and/or the image the classifiers saw.
 
-    Side by side, both panes are ``height`` tall and square (the original is resized to the
-    square the models see), so a recording keeps one size whatever the source does.
+    Each pane is a ``height``-square box, so a recording keeps one size whatever the source
+    does; inside it the original keeps its own aspect ratio and the model image is drawn back
+    at the aspect of the region it came from (the sector crop, else the whole frame), not the
+    models' square, so the fan is not stretched beside the original.
     """
     if mode not in VIEW_MODES:
         raise ValueError(f"view mode must be one of {VIEW_MODES}")
-    left = _pane(cv2.resize(to_grey(original), (height, height), interpolation=cv2.INTER_AREA), height)
-    right = _pane(result.enhanced, height)
+    grey = to_grey(original)
+    left = _fit(_pane(grey, height), height)
+    right = _fit(_pane(restore_aspect(result.enhanced, display_aspect(grey, result.crop)), height), height)
     if mode == "original":
         canvas = left
     elif mode == "enhanced":
@@ -81,8 +103,9 @@ def compose_view(
         canvas = np.concatenate([left, np.zeros((height, 4, 3), np.uint8), right], axis=1)
     canvas = np.ascontiguousarray(canvas)
     if labels:
-        _text(canvas, overlay_lines(result, fps), 8, 20)
+        _text(canvas, overlay_lines(result, fps, sr_check), 8, 20)
         if mode == "side-by-side":
             _text(canvas, ["original"], 8, height - 10)
-            _text(canvas, ["enhanced" if result.enhanced_applied else "pre-processed"], height + 12, height - 10)
+            what = f"model input: SR of the x{sr_check.scale if sr_check else 4}-reduced frame" if result.enhanced_applied else "model input"
+            _text(canvas, [what], height + 12, height - 10)
     return canvas

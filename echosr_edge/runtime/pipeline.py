@@ -16,6 +16,7 @@ from echosr_edge.data.preprocess import bicubic_down, resize_unit, to_grey
 from echosr_edge.devices.profiles import ON_DEVICE, DeviceProfile
 from echosr_edge.errors import BundleError
 from echosr_edge.runtime.engine import Engine, open_artifact, run_single
+from echosr_edge.runtime.provenance import build_provenance
 from echosr_edge.runtime.sector import SectorBox, SectorCropper
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class Pipeline:
         # Set by load_pipeline: model name → the artifact loaded, and its engine (for start-up checks).
         self.artifacts: dict[str, Artifact] = {}
         self.engines: dict[str, Engine] = {}
+        self.provenance: dict | None = None  # set by load_pipeline: runtime/provenance.py's block
 
     def preprocess(self, frame: np.ndarray) -> tuple[np.ndarray, SectorBox | None]:
         """Camera/file frame (H×W, or H×W×3 BGR) → (hr_size² float32 in [0, 1], the sector box used)."""
@@ -249,5 +251,6 @@ def load_pipeline(
     scale = sr_entry.scale if sr_entry else 4
     pipeline = Pipeline(int(prep["hr_size"]), int(scale), sr_engine, classifiers, enhance, quality, sector)
     pipeline.artifacts, pipeline.engines = artifacts, engines
+    pipeline.provenance = build_provenance(bundle_dir, artifacts, device.name, profile)
     pipeline.notes.extend(notes)
     return pipeline

@@ -18,6 +18,7 @@ import numpy as np
 from echosr_edge.runtime.live import SourceEvent
 from echosr_edge.runtime.overlap import overlapped
 from echosr_edge.runtime.pipeline import FrameResult, Pipeline
+from echosr_edge.runtime.provenance import frame_provenance
 from echosr_edge.runtime.record import FrameRecord
 from echosr_edge.runtime.sinks import JsonlSink, Sink
 from echosr_edge.runtime.sources import FrameSource
@@ -116,6 +117,15 @@ class _Stats:
         return report
 
 
+def forward_sink_events(sinks: list[Sink]) -> None:
+    """Hand the event records a sink raised (``pending_events``: a recording segment opened) to every sink."""
+    for source_sink in sinks:
+        pending = getattr(source_sink, "pending_events", None)
+        for record in pending() if pending else ():
+            for sink in sinks:
+                sink.event(record)
+
+
 def run_source(
     pipeline: Pipeline,
     source: FrameSource,
@@ -156,6 +166,7 @@ def run_source(
         if latest and on_stats:
             on_stats(latest)
 
+    block = getattr(pipeline, "provenance", None)  # the full block rides on the first frame line, its id on every one
     iterator = overlapped(pipeline, source.frames()) if overlap else source.frames()
     first_taken = None
     try:
@@ -186,12 +197,16 @@ def run_source(
             if source.live:
                 record["connection"] = getattr(source, "connection", 0)
             record["fps"] = round(fps, 2) if fps else None
+            record["provenance"] = frame_provenance(block, getattr(pipeline, "enhance", None), result.enhanced_applied)
+            if block and summary.frames == 0:
+                record["provenance_block"] = block
             summary.frames += 1
             summary.totals_ms.append(result.timings_ms["total"])
             summary.latencies_ms.append(latency_ms)
             keep = True
             for sink in sinks:
                 keep = sink.frame(record, frame, result) and keep
+            forward_sink_events(sinks)
             if on_frame:
                 on_frame(record)
             if not keep:

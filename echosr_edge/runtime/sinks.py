@@ -88,13 +88,15 @@ class WindowSink:
         self.title = title
         self.mode = 0
         self.labels = True
+        self.sr_check = None  # enhanced_view.SRCheck, for honest labels (set by the caller)
         try:
             cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
         except cv2.error as exc:
             raise EchoSRError(f"cannot open a window ({exc}); run with --headless") from exc
 
     def frame(self, record: dict, original: np.ndarray, result: FrameResult) -> bool:
-        cv2.imshow(self.title, compose_view(original, result, record.get("fps"), VIEW_MODES[self.mode], self.labels))
+        cv2.imshow(self.title, compose_view(original, result, record.get("fps"), VIEW_MODES[self.mode], self.labels,
+                                            sr_check=self.sr_check))
         key = cv2.waitKey(1) & 0xFF
         if key in (ord("q"), 27):
             return False

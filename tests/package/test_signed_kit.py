@@ -71,8 +71,8 @@ def test_a_signed_kit_whose_manifest_is_then_edited_fails_verification(tmp_path,
     assert "does not hold: manifest.json changed since it was signed" in checked.output
 
 
-def test_verify_takes_no_sign_and_build_takes_no_trust(tmp_path, bundle_dir, keys, project_wheel):
+def test_verify_takes_no_sign_and_build_takes_trust_only_with_sign(tmp_path, bundle_dir, keys, project_wheel):
     result = CliRunner().invoke(main, ["package", "--verify", str(tmp_path), "--sign", str(keys.private_key)])
     assert result.exit_code == 2 and "does not take --sign" in result.output
     result = _package(bundle_dir, tmp_path / "kit", project_wheel, "--trust", keys.public_key)
-    assert result.exit_code == 2 and "--trust goes with --verify" in result.output
+    assert result.exit_code == 2 and "must be signed: add --sign KEY" in result.output

@@ -69,6 +69,8 @@ class LiveHub:
         self._record: dict | None = None
         self._cache: EncodedFrame | None = None
         self._stats = RollingStats(stats_window)
+        self.provenance: dict | None = None  # the run's provenance block, shown by /api/state
+        self.pane: dict | None = None  # the second pane's heading and start-up SR check (enhanced_view.py)
         self._status, self._message = "starting", "waiting for the first frame"
         self._mode = enhance_mode
         self._frozen = False
@@ -161,6 +163,8 @@ class LiveHub:
                 "frozen": self._frozen,
                 "snapshots": self.snapshot_dir is not None,
                 "stats": self._stats.summary(self._clock()).to_dict(),
+                "provenance": self.provenance,
+                "pane": self.pane,
             }
 
     def encoded_frame(self) -> EncodedFrame | None:

@@ -105,7 +105,7 @@ async def _guard(request: web.Request, handler):
         return web.json_response({"error": "controls take a JSON body"}, status=415)
     response = await handler(request)
     if access.required and access.token_ok(query_token) and not response.prepared:
-        response.set_cookie(COOKIE, access.cookie_value, httponly=True, samesite="Lax", path="/")
+        response.set_cookie(COOKIE, access.cookie_value, httponly=True, samesite="Lax", path="/", secure=request.secure or None)
     return response
 
 
@@ -289,11 +289,12 @@ def build_app(hub: LiveHub, access: Access, check_host: bool = False, max_client
 class ServerHandle:
     """A running live view: where to open it, and how to stop it."""
 
-    def __init__(self, app, loop, thread, host: str, port: int, access: Access):
+    def __init__(self, app, loop, thread, host: str, port: int, access: Access, scheme: str = "http"):
         self._app, self._loop, self._thread = app, loop, thread
         self.host, self.port, self.access = host, port, access
         self.warning: str | None = None  # set by serve() when the view is open to the network
-        self.base_url = f"http://{url_host(reachable_host(host))}:{port}/"
+        self.fingerprint: str | None = None  # the certificate's SHA-256 when served over HTTPS (tls.py)
+        self.base_url = f"{scheme}://{url_host(reachable_host(host))}:{port}/"
         self.url = self.base_url + (f"?token={access.token}" if access.required else "")
 
     @property
@@ -324,7 +325,7 @@ class ServerHandle:
 
 
 def start_server(
-    hub: LiveHub, host: str, port: int, access: Access, max_clients: int = 8
+    hub: LiveHub, host: str, port: int, access: Access, max_clients: int = 8, ssl_context=None
 ) -> ServerHandle:
     """Start the server thread, wait until it listens, and return its handle."""
     check_host = not access.required and is_loopback(host)
@@ -339,7 +340,7 @@ def start_server(
         )
         try:
             loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.TCPSite(runner, host, port).start())
+            loop.run_until_complete(web.TCPSite(runner, host, port, ssl_context=ssl_context).start())
             box["port"] = runner.addresses[0][1]
         except Exception as exc:
             box["error"] = exc
@@ -361,6 +362,6 @@ def start_server(
         exc = box["error"]
         reason = getattr(exc, "strerror", None) or str(exc)
         raise EchoSRError(f"cannot serve the live view on {url_host(host)}:{port}: {reason}") from exc
-    handle = ServerHandle(app, loop, thread, host, box["port"], access)
+    handle = ServerHandle(app, loop, thread, host, box["port"], access, "https" if ssl_context is not None else "http")
     log.info("live view listening on %s (%s)", handle.base_url, "token required" if access.required else "open")
     return handle

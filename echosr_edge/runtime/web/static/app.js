@@ -78,9 +78,12 @@ function showRecord(header) {
   const [tier, conf] = quality(record);
   setMetric("quality", tier, conf);
   const enhanced = record.enhanced;
-  setMetric("enhanced", enhanced === true ? "yes" : enhanced === false ? "no" : null);
+  // Never "enhanced" when SR scored below bicubic against the original at start-up.
+  const belowBicubic = state?.pane?.sr_check?.beats_bicubic === false;
+  setMetric("enhanced", enhanced === true ? (belowBicubic ? "SR, below bicubic" : "yes") : enhanced === false ? "no" : null);
   const flag = $("enhanced-flag");
-  flag.textContent = enhanced === true ? "super-resolved" : enhanced === false ? "not enhanced" : "—";
+  flag.textContent = enhanced === true ? (belowBicubic ? "SR applied (below bicubic)" : "enhanced (SR)")
+    : enhanced === false ? "not enhanced" : "—";
   flag.dataset.on = String(enhanced === true);
   $("stat-frame").textContent = record.frame ?? header.seq;
   if (lastSeq && header.seq > lastSeq + 1) skipped += header.seq - lastSeq - 1;
@@ -158,6 +161,7 @@ function render() {
   freeze.setAttribute("aria-pressed", String(state.frozen));
   document.body.classList.toggle("frozen", state.frozen);
   $("snapshot").disabled = !state.snapshots;
+  if (state.pane?.title) $("enhanced-title").textContent = state.pane.title;
   $("stat-clients").textContent = state.clients ?? "—";
   showStats(state.stats);
 }
@@ -230,6 +234,12 @@ function init() {
   $("snapshot").addEventListener("click", async () => {
     const saved = await control("/api/snapshot", {});
     if (saved) toast(`Saved ${saved.record} with its two images`);
+  });
+  $("hide-enhanced").addEventListener("click", () => {
+    const pane = $("enhanced-pane");
+    pane.hidden = !pane.hidden;
+    $("hide-enhanced").textContent = pane.hidden ? "Show model pane" : "Hide model pane";
+    $("hide-enhanced").setAttribute("aria-pressed", String(pane.hidden));
   });
   connect();
 }
