@@ -232,37 +232,73 @@ def schedules() -> None:
             click.echo(f"  {part}: {json.dumps(values)}")
 
 
+def _named_files(values: tuple[str, ...], option: str) -> tuple[tuple[str, Path], ...]:
+    """NAME=FILE pairs; each FILE must exist."""
+    pairs = []
+    for value in values:
+        name, sep, file = value.partition("=")
+        if not sep or not name or not file:
+            raise click.BadParameter(f"{value!r} is not NAME=FILE", param_hint=option)
+        if not Path(file).is_file():
+            raise click.BadParameter(f"{file} is not a file", param_hint=option)
+        pairs.append((name.strip(), Path(file)))
+    return tuple(pairs)
+
+
 @command.command("experiments")
 @click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--config", "schedule", default="smoke", show_default=True, type=click.Choice(["smoke", "paper"]),
               help="smoke: the whole grid in minutes on a CPU; paper: the study's schedule (GPU).")
 @click.option("--out", default="experiments", show_default=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--seeds", type=click.IntRange(min=1), help="Number of seeds (default: the schedule's; paper 5).")
-@click.option("--unit", default="patient", show_default=True, type=click.Choice(["patient", "frame"]),
-              help="Split by patient (honest default) or by frame (the paper's).")
+@click.option("--folds", type=click.IntRange(min=2), help="Patient-grouped folds (default: smoke 2, paper 5).")
+@click.option("--repeats", type=click.IntRange(min=1), help="Repeats of the k-fold split (default: smoke 1, paper 2).")
 @click.option("--sr-data", default="held-out", show_default=True, type=click.Choice(["held-out", "all"]),
-              help="SR fine-tuning frames: good frames of patients in no test split, or all good frames (the paper's).")
+              help="SR fine-tuning frames: the fold's training-side good frames, or all good frames (the paper's).")
 @click.option("--sr-models", default="srresnet,srgan", show_default=True, help="Comma list of srresnet, srgan.")
+@click.option("--sr-checkpoint", "sr_checkpoints", multiple=True, metavar="NAME=FILE",
+              help="An extra SR arm from a checkpoint (e.g. a distilled student); repeatable.")
+@click.option("--sr-pretrained", multiple=True, metavar="KIND=FILE",
+              help="DIV2K weights to fine-tune from, per generator (srresnet=..., srgan=...); repeatable.")
+@click.option("--vgg-weights", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="torchvision vgg19-*.pth for SRGAN's content loss (without: pixel MSE, listed as a deviation).")
+@click.option("--srgan-init", default="srresnet", show_default=True, type=click.Choice(["srresnet", "own"]),
+              help="srresnet: SRGAN starts from the fold's fine-tuned SRResNet (Ledig et al.); own: its --sr-pretrained file or the schedule's init.")
+@click.option("--hr-size", type=click.IntRange(min=8), help="HR frame size (default: the schedule's).")
+@click.option("--classifier-size", type=click.IntRange(min=16), help="Classifier input size (default: the schedule's).")
+@click.option("--enhance-mode", default="down-up", show_default=True, type=click.Choice(["down-up", "direct"]),
+              help="down-up: arm(bicubic ↓4(x)) at the HR size; direct: arm(x), 4x larger, resized for the classifier.")
+@click.option("--augmented/--no-augmented", default=True, show_default=True,
+              help="Train the competitor: classifiers with --augment robust on plain frames.")
 @click.option("--imagenet-weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="torchvision resnet18-*.pth file.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
-def experiments(root, schedule, out, seeds, unit, sr_data, sr_models, imagenet_weights, device) -> None:
-    """Reproduce the study's grid on ROOT: Table 1, Table 2, Fig. 4 a–d, SR PSNR/SSIM, with 95% CIs."""
+@click.option("--allow-deviation", is_flag=True, help="Run --config paper without the paper's weight files or on a tree of other counts (listed as deviations).")
+@click.option("--resume", is_flag=True, help="Reuse the finished cells under OUT/cells (same settings only).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (training, enhancement and evaluation).")
+def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_checkpoints, sr_pretrained, vgg_weights, srgan_init,
+                hr_size, classifier_size, enhance_mode, augmented, imagenet_weights, allow_deviation, resume, device) -> None:
+    """Reproduce the study's grid on ROOT with control arms, per-frame predictions and paired tests."""
     from echosr_edge.train.experiment_config import get_config
     from echosr_edge.train.experiment_report import write_report
     from echosr_edge.train.experiments import run_experiments
 
     kinds = tuple(k.strip() for k in sr_models.split(",") if k.strip())
-    if not kinds or any(k not in ("srresnet", "srgan") for k in kinds):
+    if any(k not in ("srresnet", "srgan") for k in kinds):
         raise click.BadParameter("use srresnet and/or srgan", param_hint="--sr-models")
-    if imagenet_weights is None:
-        click.echo("note: no --imagenet-weights given; classifiers start from random weights", err=True)
+    pretrained = _named_files(sr_pretrained, "--sr-pretrained")
+    if any(k not in ("srresnet", "srgan") for k, _ in pretrained):
+        raise click.BadParameter("KIND is srresnet or srgan", param_hint="--sr-pretrained")
     config = get_config(
-        schedule, seeds=tuple(range(seeds)) if seeds else None, unit=unit, sr_data=sr_data, sr_models=kinds,
-        imagenet_weights=imagenet_weights, device=device,
+        schedule, folds=folds, repeats=repeats, sr_data=sr_data, sr_models=kinds,
+        sr_checkpoints=_named_files(sr_checkpoints, "--sr-checkpoint"), sr_pretrained=pretrained, vgg_weights=vgg_weights,
+        srgan_from_srresnet=srgan_init == "srresnet", hr_size=hr_size, classifier_size=classifier_size,
+        enhance_mode=enhance_mode, augmented=augmented, imagenet_weights=imagenet_weights, allow_deviation=allow_deviation,
+        device=device,
     )
-    results = run_experiments(root, out, config, progress=lambda msg: click.echo(msg, err=True))
+    results = run_experiments(root, out, config, progress=lambda msg: click.echo(msg, err=True), resume=resume)
     report = write_report(results, out)
-    click.echo(f"results: {out / 'results.json'}\nreport:  {report}\nfigures: {out}/table2_*.png, {out}/fig4.png")
+    for line in results["deviations"]:
+        click.echo(f"deviation: {line}", err=True)
+    click.echo(f"results: {out / 'results.json'}\npredictions: {out / 'predictions.csv'}\nreport:  {report}\n"
+               f"figures: {out}/fig4.png, {out}/forest.png")
 
 
 @command.command("distill")

@@ -30,7 +30,11 @@ import numpy as np
 
 from echosr_edge.data.records import PHASES, QUALITIES, VIEWS, Frame
 from echosr_edge.data.split_file import UNITS, SplitFile, TaskSplit
-from echosr_edge.data.splits import largest_remainder, stratified_test_patients
+from echosr_edge.data.splits import (
+    largest_remainder,
+    patient_strata,
+    stratified_test_patients,
+)
 from echosr_edge.errors import ConfigError
 
 TASKS: tuple[str, ...] = ("view", "phase")
@@ -86,7 +90,33 @@ def _keys(frames: list[Frame]) -> tuple[str, ...]:
 
 
 def _patient_sets(frames, tiers, reference, seed, test_fraction) -> dict[str, tuple[list[Frame], list[Frame]]]:
-    test_patients = stratified_test_patients(frames, test_fraction, seed)
+    return task_sets_for(frames, stratified_test_patients(frames, test_fraction, seed), tiers, reference, seed)
+
+
+def patient_folds(frames: list[Frame], folds: int, repeat: int = 0) -> list[set[str]]:
+    """``folds`` disjoint test-patient sets covering every patient once, stratified by the
+    patients' (2CH, 4CH) quality and shuffled per ``repeat`` (repeated grouped k-fold)."""
+    strata = patient_strata(frames)
+    if folds < 2 or folds > len(strata):
+        raise ConfigError(f"{folds} folds need between 2 and {len(strata)} (the patients) folds")
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for patient in sorted(strata):
+        groups[strata[patient]].append(patient)
+    rng = np.random.default_rng([repeat, 50_021])
+    out: list[set[str]] = [set() for _ in range(folds)]
+    position = 0
+    for key in sorted(groups):
+        members = groups[key]
+        for i in rng.permutation(len(members)):
+            out[position % folds].add(members[i])
+            position += 1
+    return out
+
+
+def task_sets_for(
+    frames: list[Frame], test_patients: set[str], tiers: tuple[str, ...] = QUALITIES, reference: str = "poor", seed: int = 0
+) -> dict[str, tuple[list[Frame], list[Frame]]]:
+    """Each tier's (train, test) task set for one patient partition (see the module doc)."""
     sides = {"train": [f for f in frames if f.patient not in test_patients], "test": [f for f in frames if f.patient in test_patients]}
     need = {side: reference_composition(fs, reference) for side, fs in sides.items()}
     sets = {}

@@ -1,30 +1,66 @@
-"""Settings of the study's experiment grid: a training schedule (train/configs.py) plus the protocol."""
+"""Settings of the study's experiment grid: a training schedule (train/configs.py) plus the protocol.
+
+``paper_checks`` enforces what "the paper's config" means before a GPU day is spent: the DIV2K,
+VGG19 and ImageNet files present, and the tree's counts as in the paper's Table 1 (500 patients,
+2,000 frames); ``--allow-deviation`` runs anyway. ``deviations`` lists every way a run departs
+from the paper; it goes into results.json and the top of report.md.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from echosr_edge.errors import ConfigError, EchoSRError
+from echosr_edge.train.arms import CLASSICAL_ARMS, check_mode
 from echosr_edge.train.configs import TrainingSchedule, get_schedule
+
+SR_KINDS: tuple[str, ...] = ("srresnet", "srgan")
+# What the paper's data are (Table 1): 500 patients, 4 labelled frames each.
+PAPER_COUNTS = {"patients": 500, "frames": 2000}
+
+
+class DeviationError(EchoSRError):
+    """A run that would silently depart from the paper's protocol."""
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """One experiment grid: the trainers' schedule and the data protocol.
+    """One experiment grid: the trainers' schedule and the protocol.
 
-    Defaults follow shared/PAPER.md's reading of the protocol: patient-level 80/20 split, task
-    sets sized by the poor tier, SR fine-tuned on good frames of patients that are in no test
-    split, enhanced(x) = SR(bicubic ↓4(x)) at the HR size.
+    Protocol: repeated patient-grouped k-fold cross-validation (``folds`` × ``repeats``); task
+    sets sized by the poor tier; SR models fine-tuned per fold on that fold's training-side good
+    frames (``sr_data='all'``: every good frame, the paper's choice — then no SR frame is held
+    out); arms ``none``, ``bicubic``, ``nlmeans``, each SR model, each ``sr_checkpoints`` file;
+    the degradation-augmented classifier as the competitor (``augmented``).
     """
 
     schedule: TrainingSchedule
-    seeds: tuple[int, ...]
-    unit: str = "patient"  # or "frame" (the paper's)
-    test_fraction: float = 0.2
+    folds: int = 2
+    repeats: int = 1
     sr_data: str = "held-out"  # or "all" (the paper's: every good frame)
-    sr_models: tuple[str, ...] = ("srresnet", "srgan")
+    sr_models: tuple[str, ...] = SR_KINDS
+    sr_checkpoints: tuple[tuple[str, Path], ...] = ()
+    sr_pretrained: tuple[tuple[str, Path], ...] = ()  # (kind, DIV2K weights file)
+    vgg_weights: Path | None = None
+    srgan_from_srresnet: bool = True
+    enhance_mode: str = "down-up"
+    augmented: bool = True
     imagenet_weights: Path | None = None
     device: str = "auto"
+    allow_deviation: bool = False
+    bootstrap: int = 2000
+
+    def __post_init__(self) -> None:
+        check_mode(self.enhance_mode)
+        unknown = [k for k in self.sr_models if k not in SR_KINDS]
+        if unknown:
+            raise ConfigError(f"unknown SR model(s) {unknown}; known: {', '.join(SR_KINDS)}")
+        clash = [n for n, _ in self.sr_checkpoints if n in (*CLASSICAL_ARMS, *SR_KINDS, "augmented")]
+        if clash:
+            raise ConfigError(f"--sr-checkpoint name(s) {clash} clash with built-in arms; pick other names")
+        if self.folds < 2 or self.repeats < 1:
+            raise ConfigError("the grid needs at least 2 folds and 1 repeat")
 
     @property
     def name(self) -> str:
@@ -42,11 +78,21 @@ class ExperimentConfig:
     def classifier_size(self) -> int:
         return self.schedule.classifier.input_size
 
+    @property
+    def arms(self) -> tuple[str, ...]:
+        """Every enhancement arm, ``none`` first."""
+        return (*CLASSICAL_ARMS, *self.sr_models, *(n for n, _ in self.sr_checkpoints))
+
+    def pretrained_for(self, kind: str) -> Path | None:
+        return dict(self.sr_pretrained).get(kind)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["name"] = self.name
         d["hr_size"], d["scale"], d["classifier_size"] = self.hr_size, self.scale, self.classifier_size
-        d["imagenet_weights"] = str(self.imagenet_weights) if self.imagenet_weights else None
+        d["arms"] = list(self.arms)
+        d["sr_checkpoints"] = {n: str(p) for n, p in self.sr_checkpoints}
+        d["sr_pretrained"] = {n: str(p) for n, p in self.sr_pretrained}
         return _plain(d)
 
 
@@ -58,6 +104,67 @@ def _plain(value):
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def missing_paper_files(config: ExperimentConfig) -> list[str]:
+    """The paper's starting weights this config lacks (DIV2K per SR model, VGG19, ImageNet)."""
+    missing = [f"DIV2K {kind} weights (--sr-pretrained {kind}=FILE)" for kind in config.sr_models
+               if config.pretrained_for(kind) is None and not (kind == "srgan" and config.srgan_from_srresnet
+                                                               and "srresnet" in config.sr_models)]
+    if "srgan" in config.sr_models and config.vgg_weights is None:
+        missing.append("VGG19 weights (--vgg-weights)")
+    if config.imagenet_weights is None:
+        missing.append("ImageNet ResNet-18 weights (--imagenet-weights)")
+    return missing
+
+
+def count_shortfall(patients: int, frames: int, expected: dict = PAPER_COUNTS) -> str | None:
+    """One line naming how the tree's counts differ from ``expected``, or None when they match."""
+    parts = []
+    if patients != expected["patients"]:
+        parts.append(f"{patients} patients where the paper has {expected['patients']} ({patients - expected['patients']:+d})")
+    if frames != expected["frames"]:
+        parts.append(f"{frames} frames where the paper has {expected['frames']} ({frames - expected['frames']:+d})")
+    return "; ".join(parts) or None
+
+
+def paper_checks(config: ExperimentConfig, patients: int | None = None, frames: int | None = None) -> None:
+    """Refuse a 'paper' run that would depart from the paper, unless ``allow_deviation``."""
+    if config.name != "paper" or config.allow_deviation:
+        return
+    missing = missing_paper_files(config)
+    if missing:
+        raise DeviationError(f"--config paper needs {', '.join(missing)}; pass --allow-deviation to run without them")
+    if patients is not None:
+        short = count_shortfall(patients, frames if frames is not None else 4 * patients)
+        if short:
+            raise DeviationError(f"--config paper expects CAMUS's 500 patients and 2,000 frames: this tree has {short}; "
+                                 "pass --allow-deviation to run on it")
+
+
+def deviations(config: ExperimentConfig, patients: int, frames: int, srgan_content_loss: str | None) -> list[str]:
+    """Every way this run departs from the paper's protocol, one sentence each."""
+    out = []
+    if config.name != "paper":
+        out.append(f"schedule '{config.name}' (shorter training than the paper's 4,000/8,000 SR epochs and 10 classifier epochs)")
+    if config.imagenet_weights is None:
+        out.append("classifiers start from random weights (the paper: ImageNet ResNet-18)")
+    for kind in config.sr_models:
+        if config.pretrained_for(kind) is None and not (kind == "srgan" and config.srgan_from_srresnet and "srresnet" in config.sr_models):
+            init = getattr(config.schedule, "sr" if kind == "srresnet" else "srgan").init
+            out.append(f"{kind} starts from its '{init}' init, not DIV2K weights")
+    if "srgan" in config.sr_models and srgan_content_loss not in (None, "vgg"):
+        out.append(f"SRGAN content loss is {srgan_content_loss} (no VGG19 weights), not the VGG19 φ5,4 loss")
+    if "srgan" in config.sr_models and not config.srgan_from_srresnet:
+        out.append("SRGAN is not started from the fine-tuned SRResNet (Ledig et al.'s protocol)")
+    short = count_shortfall(patients, frames)
+    if short:
+        out.append(f"data: {short}")
+    out.append(f"split unit: patient-grouped {config.folds}-fold cross-validation × {config.repeats} repeat(s) "
+               "(the paper: one frame-level 80/20 split)")
+    if config.sr_data != "all":
+        out.append("SR fine-tuned on each fold's training-side good frames only (the paper: every good frame)")
+    return out
 
 
 # Overrides that reach inside the schedule (tests and quick runs shrink the grid with them).
@@ -83,9 +190,11 @@ _FIELD = {
     "classifier_size": "input_size",
     "classifier_epochs": "epochs",
 }
+# Grid defaults per schedule: paper 5 folds × 2 repeats; smoke the fewest that still cross-validate.
+_GRID_DEFAULTS = {"paper": {"folds": 5, "repeats": 2}, "smoke": {"folds": 2, "repeats": 1}}
 
 
-def get_config(name: str, seeds: tuple[int, ...] | None = None, **overrides) -> ExperimentConfig:
+def get_config(name: str, **overrides) -> ExperimentConfig:
     """The grid for the named schedule ('paper' or 'smoke'), with protocol and schedule overrides."""
     schedule = get_schedule(name)
     for key in [k for k in overrides if k in _SCHEDULE_OVERRIDES]:
@@ -96,5 +205,5 @@ def get_config(name: str, seeds: tuple[int, ...] | None = None, **overrides) -> 
             schedule = replace(schedule, **{part: replace(getattr(schedule, part), **{_FIELD[key]: value})})
         if key == "hr_size":
             schedule = replace(schedule, hr_size=value)
-    protocol = {k: v for k, v in overrides.items() if v is not None}
-    return ExperimentConfig(schedule=schedule, seeds=tuple(seeds or range(schedule.seeds)), **protocol)
+    protocol = {**_GRID_DEFAULTS.get(name, {}), **{k: v for k, v in overrides.items() if v is not None}}
+    return ExperimentConfig(schedule=schedule, **protocol)

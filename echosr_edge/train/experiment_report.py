@@ -9,80 +9,98 @@ from echosr_edge.data.records import QUALITIES
 from echosr_edge.data.tasks import TASKS
 from echosr_edge.train.paper_results import FIG4_STATED, SR_EXAMPLE, TABLE1, TABLE2
 
+SETTING_TITLES = {
+    "test_time": "classifier trained on plain frames of each tier, tested on poor frames through each arm (Fig. 4 b/d)",
+    "train_on_enhanced": "classifier trained on poor frames through each arm, tested on each tier (Fig. 4 a/c)",
+}
+LETTERS = {("view", "train_on_enhanced"): "a", ("view", "test_time"): "b", ("phase", "train_on_enhanced"): "c", ("phase", "test_time"): "d"}
 
-def _pct(cell: dict) -> str:
-    mean, half = cell["mean"] * 100, cell["half_width"] * 100
-    if math.isnan(mean):
+
+def _acc(cell: dict) -> str:
+    if cell["n"] == 0 or math.isnan(cell["accuracy"]):
         return "—"
-    return f"{mean:.1f}" if math.isnan(half) else f"{mean:.1f} ± {half:.1f}"
+    return f"{cell['accuracy'] * 100:.1f} [{cell['ci_low'] * 100:.1f}, {cell['ci_high'] * 100:.1f}]"
 
 
-def _pts(cell: dict) -> str:
-    mean, half = cell["mean"], cell["half_width"]
-    if math.isnan(mean):
+def _diff(c: dict) -> str:
+    if math.isnan(c["points"]):
         return "—"
-    return f"{mean:+.1f}" if math.isnan(half) else f"{mean:+.1f} ± {half:.1f}"
+    return f"{c['points']:+.1f} [{c['ci_low']:+.1f}, {c['ci_high']:+.1f}]"
+
+
+def _header(results: dict) -> list[str]:
+    cfg = results["config"]
+    clf, sr, gan = cfg["schedule"]["classifier"], cfg["schedule"]["sr"], cfg["schedule"]["srgan"]
+    lines = [f"# Experiments — config `{cfg['name']}`", "", "## Deviations from the paper", ""]
+    lines += [f"- {d}" for d in results["deviations"]] or ["- none"]
+    lines += [
+        "",
+        "## Settings",
+        "",
+        (f"- data: `{results['data']['root']}` ({results['data']['release']} release, {results['data']['patients']} patients, "
+         f"{results['data']['frames']} frames)"),
+        f"- protocol: patient-grouped {cfg['folds']}-fold cross-validation × {cfg['repeats']} repeat(s); every poor frame of the "
+        "task sets is tested once per repeat; SR fine-tuned per fold on the fold's training-side good frames"
+        + (" (here: every good frame, `--sr-data all`)" if cfg["sr_data"] == "all" else ""),
+        (f"- arms: {', '.join(results['arms'])}; enhancement mode `{cfg['enhance_mode']}` at HR {cfg['hr_size']}², ×{cfg['scale']}; "
+         f"classifier input {cfg['classifier_size']}²"),
+        f"- classifier: ResNet-18, {clf['epochs']} epochs, batch {clf['batch']}, Adam {clf['lr']:g}; "
+        f"SRResNet {sr['epochs']} epochs; SRGAN {gan['epochs']} epochs"
+        + (", started from the fold's fine-tuned SRResNet" if cfg["srgan_from_srresnet"] else ""),
+        (f"- accuracies in %, pooled over repeats and folds, with 95 % patient-cluster bootstrap intervals ({cfg['bootstrap']} resamples); "
+         f"cells: {results['cells']['computed']} computed, {results['cells']['skipped']} reused; wall time {results['seconds']:.0f} s"),
+        f"- power: the smallest paired difference this design detects with 80 % power at two-sided α = 0.05 is "
+        f"**{results['power']['mdd_points_median']:.1f} points** (median over comparisons; range "
+        + (" to ".join(f"{v:.1f}" for v in results["power"]["mdd_points_range"]) or "—")
+        + "). Smaller true differences are likely to go undetected"
+        + ("; the paper's +1.3 / +3.7-point test-time phase gains are below it." if results["power"]["mdd_points_median"] > 3.7 else "."),
+        "- per-frame predictions: `predictions.csv`",
+    ]
+    return lines
 
 
 def report_markdown(results: dict) -> str:
     """results.json → report.md text."""
-    cfg = results["config"]
-    clf, sr, gan = cfg["schedule"]["classifier"], cfg["schedule"]["sr"], cfg["schedule"]["srgan"]
-    lines = [
-        f"# Experiments — config `{cfg['name']}`",
-        "",
-        f"- data: `{results['data']['root']}` ({results['data']['release']} release, {results['data']['frames']} frames)",
-        f"- split: **{results['split']['unit']}-level** {int((1 - results['split']['test_fraction']) * 100)}/"
-        f"{int(results['split']['test_fraction'] * 100)}, seeds {cfg['seeds']} (splits in `{results['split']['file']}`)",
-        f"- SR fine-tuning data: {cfg['sr_data']}; enhanced(x) = SR(bicubic ↓{cfg['scale']}(x)) at {cfg['hr_size']}²",
-        f"- classifier: ResNet-18 at {cfg['classifier_size']}², {clf['epochs']} epochs, batch {clf['batch']}, "
-        f"Adam {clf['lr']:g}; ImageNet weights: {'yes' if results['imagenet_weights'] else 'no (random init)'}",
-        f"- SRResNet: {sr['epochs']} epochs, Adam {sr['lr']:g}, start {sr['init']}; SRGAN: {gan['epochs']} epochs",
-        f"- accuracies are mean ± 95% CI half-width over {len(cfg['seeds'])} seed(s), in %; wall time {results['seconds']:.0f} s",
-        "",
-        "## Table 1 — frames by view, phase and quality (ours | paper)",
-        "",
-        "| view | phase | good | medium | poor | total |",
-        "|---|---|---|---|---|---|",
-    ]
+    lines = _header(results)
+    lines += ["", "## Table 1 — frames by view, phase and quality (ours | paper)", "", "| view | phase | good | medium | poor | total |",
+              "|---|---|---|---|---|---|"]
     for row in results["data"]["table1"]:
         paper = TABLE1.get((row["view"], row["phase"]))
         cells = [f"{row[q]} \\| {paper[q]}" if paper else str(row[q]) for q in QUALITIES]
         total = f"{row['total']} \\| {sum(paper.values())}" if paper else str(row["total"])
         lines.append(f"| {row['view']} | {row['phase']} | {' | '.join(cells)} | {total} |")
-    lines += ["", "## SR fidelity", "", "| model | held-out good vs HR: PSNR dB | SSIM | poor frames vs themselves: PSNR dB | SSIM |", "|---|---|---|---|---|"]
-    for kind, fid in results["sr_fidelity"].items():
-        g, p = fid["held_out_good_vs_hr"], fid["poor_vs_self"]
-        lines.append(f"| {kind} | {g['psnr']:.2f} | {g['ssim']:.4f} | {p['psnr']:.2f} | {p['ssim']:.4f} |")
-    lines.append("")
-    lines.append(
-        f"Paper, one poor 2CH ED example: SRResNet {SR_EXAMPLE['srresnet']['psnr']} dB / {SR_EXAMPLE['srresnet']['ssim']}, "
-        f"SRGAN {SR_EXAMPLE['srgan']['psnr']} dB / {SR_EXAMPLE['srgan']['ssim']}."
-    )
+    lines += ["", "## SR fidelity on good frames (PSNR dB / SSIM)", "",
+              "| arm | whole frame | inside the sector | centre patch | frames | reference | frames are |", "|---|---|---|---|---|---|---|"]
+    for arm, f in results["sr_fidelity"].items():
+        lines.append(f"| {arm} | {f['psnr']:.2f} / {f['ssim']:.4f} | {f['psnr_sector']:.2f} / {f['ssim_sector']:.4f} | "
+                     f"{f['psnr_patch']:.2f} / {f['ssim_patch']:.4f} | {f['frames']} | {f['reference']} | {f['frames_are']} |")
+    lines += ["", (f"Paper, one poor 2CH ED example (patch): SRResNet {SR_EXAMPLE['srresnet']['psnr']} dB / {SR_EXAMPLE['srresnet']['ssim']}, "
+                   f"SRGAN {SR_EXAMPLE['srgan']['psnr']} dB / {SR_EXAMPLE['srgan']['ssim']}.")]
     for task in TASKS:
-        lines += ["", f"## Table 2 — {task} accuracy (%) before SR (ours | paper)", "", "| train \\ test | good | medium | poor |", "|---|---|---|---|"]
+        lines += ["", f"## Table 2 — {task} accuracy (%) before enhancement (ours [95 % CI] | paper)", "",
+                  "| train \\ test | good | medium | poor |", "|---|---|---|---|"]
         for a in QUALITIES:
-            cells = [f"{_pct(results['table2'][task][a][b])} \\| {TABLE2[(a, b)][task]}" for b in QUALITIES]
+            cells = [f"{_acc(results['table2'][task][a][b])} \\| {TABLE2[(a, b)][task]}" for b in QUALITIES]
             lines.append(f"| {a} | {' | '.join(cells)} |")
-    panels = {("view", "train_on_sr_poor"): "a", ("view", "test_on_sr_poor"): "b", ("phase", "train_on_sr_poor"): "c", ("phase", "test_on_sr_poor"): "d"}
-    for (task, setting), letter in panels.items():
-        title = "train on SR-enhanced poor, test on each tier" if setting == "train_on_sr_poor" else "classifier trained on each tier, tested on SR-enhanced poor"
-        lines += ["", f"## Fig. 4 ({letter}) — {task}: {title}", ""]
-        lines += ["| SR model | tier | before % | after % | improvement (points) | improvement (relative %) |", "|---|---|---|---|---|---|"]
-        for kind, data in results["fig4"][task].items():
-            for tier, cell in data[setting].items():
-                lines.append(
-                    f"| {kind} | {'test ' if setting == 'train_on_sr_poor' else 'train '}{tier} | {_pct(cell['before'])} | {_pct(cell['after'])} | "
-                    f"{_pts(cell['improvement_points'])} | {_pts(cell['improvement_relative_percent'])} |"
-                )
+    for (task, setting), letter in LETTERS.items():
+        tier_word = "train" if setting == "test_time" else "test"
+        lines += ["", f"## Fig. 4 ({letter}) — {task}: {SETTING_TITLES[setting]}", "",
+                  f"| arm | {' | '.join(f'{tier_word} {t}' for t in QUALITIES)} | balanced acc. (poor) |", "|---|---|---|---|---|"]
+        for arm, cells in results["fig4"][task][setting].items():
+            lines.append(f"| {arm} | {' | '.join(_acc(cells[t]) for t in QUALITIES)} | {cells['poor']['balanced_accuracy'] * 100:.1f} |")
+        lines += ["", "Paired differences (points, a − b, [95 % CI]); p: exact McNemar on repeat 0 | paired bootstrap; MDD: 80 % power:", "",
+                  f"| a − b | {tier_word} tier | difference | p McNemar | p bootstrap | MDD |", "|---|---|---|---|---|---|"]
+        for c in results["paired"][task][setting]:
+            lines.append(f"| {c['a']} − {c['b']} | {c['tier']} | {_diff(c)} | {c['mcnemar']['p']:.3f} | {c['p_bootstrap']:.3f} | "
+                         f"{c['mdd_points']:.1f} |")
     lines += ["", "The paper's stated Fig. 4 averages (it does not say whether points or relative change):", ""]
     lines += [f"- {s}" for s in FIG4_STATED]
-    lines += ["", "Figures: `table2_view.png`, `table2_phase.png`, `fig4.png`."]
+    lines += ["", "Figures: `fig4.png` (accuracy per arm with intervals), `forest.png` (paired differences)."]
     return "\n".join(lines) + "\n"
 
 
 def write_figures(results: dict, out: Path) -> list[Path]:
-    """Quality-matrix heat maps (Table 2) and Fig. 4-style bars; returns the PNG paths."""
+    """Fig. 4-style bars (accuracy per arm, 95 % intervals) and a forest plot of paired differences."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -90,46 +108,42 @@ def write_figures(results: dict, out: Path) -> list[Path]:
     import numpy as np
 
     out = Path(out)
-    paths = []
-    for task in TASKS:
-        grid = np.array([[results["table2"][task][a][b]["mean"] * 100 for b in QUALITIES] for a in QUALITIES])
-        fig, ax = plt.subplots(figsize=(4.2, 3.6))
-        im = ax.imshow(grid, vmin=40, vmax=100, cmap="viridis")
-        ax.set_xticks(range(3), QUALITIES)
-        ax.set_yticks(range(3), QUALITIES)
-        ax.set_xlabel("test tier")
-        ax.set_ylabel("train tier")
-        ax.set_title(f"{task} accuracy (%), mean over seeds")
-        for i in range(3):
-            for j in range(3):
-                ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", color="w" if grid[i, j] < 75 else "k")
-        fig.colorbar(im, ax=ax)
-        fig.tight_layout()
-        path = out / f"table2_{task}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
-    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), sharey=True)
-    layout = [("view", "train_on_sr_poor", "a"), ("view", "test_on_sr_poor", "b"), ("phase", "train_on_sr_poor", "c"), ("phase", "test_on_sr_poor", "d")]
-    for ax, (task, setting, letter) in zip(axes.ravel(), layout):
-        kinds = list(results["fig4"][task])
-        width = 0.8 / max(1, len(kinds))
-        for k, kind in enumerate(kinds):
-            cells = results["fig4"][task][kind][setting]
-            means = [cells[t]["improvement_points"]["mean"] for t in QUALITIES]
-            errs = [0 if math.isnan(cells[t]["improvement_points"]["half_width"]) else cells[t]["improvement_points"]["half_width"] for t in QUALITIES]
-            ax.bar(np.arange(3) + k * width, means, width, yerr=errs, capsize=3, label=kind)
-        ax.axhline(0, color="k", lw=0.8)
-        ax.set_xticks(np.arange(3) + width * (len(kinds) - 1) / 2, [("test " if setting == "train_on_sr_poor" else "train ") + t for t in QUALITIES])
-        ax.set_title(f"({letter}) {task}: {'train' if setting == 'train_on_sr_poor' else 'test'} on SR-poor")
-        ax.set_ylabel("improvement (points)")
-        ax.legend(fontsize=8)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharey=True)
+    for ax, ((task, setting), letter) in zip(axes.ravel(), LETTERS.items()):
+        arms = list(results["fig4"][task][setting])
+        width = 0.8 / max(1, len(arms))
+        for k, arm in enumerate(arms):
+            cells = [results["fig4"][task][setting][arm][t] for t in QUALITIES]
+            means = np.array([c["accuracy"] * 100 for c in cells])
+            err = np.array([[m - c["ci_low"] * 100, c["ci_high"] * 100 - m] for m, c in zip(means, cells)]).T
+            ax.bar(np.arange(3) + k * width, means, width, yerr=np.nan_to_num(err), capsize=2, label=arm)
+        word = "train" if setting == "test_time" else "test"
+        ax.set_xticks(np.arange(3) + width * (len(arms) - 1) / 2, [f"{word} {t}" for t in QUALITIES])
+        ax.set_title(f"({letter}) {task}: {'test-time enhancement' if setting == 'test_time' else 'train on enhanced poor'}")
+        ax.set_ylabel("accuracy (%)")
+        ax.set_ylim(0, 105)
+    axes[0, 0].legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    path = out / "fig4.png"
-    fig.savefig(path, dpi=110)
+    bars = out / "fig4.png"
+    fig.savefig(bars, dpi=110)
     plt.close(fig)
-    paths.append(path)
-    return paths
+
+    entries = [(f"{task} {'test-time' if s == 'test_time' else 'train-enh.'} {c['tier']}: {c['a']} − {c['b']}", c)
+               for task in TASKS for s in ("test_time", "train_on_enhanced") for c in results["paired"][task][s]
+               if c["tier"] in (("good", "medium") if s == "test_time" else ("good", "poor"))]
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(entries) + 1.2))
+    for i, (_, c) in enumerate(entries):
+        ax.errorbar(c["points"], i, xerr=[[c["points"] - c["ci_low"]], [c["ci_high"] - c["points"]]], fmt="o", ms=3, capsize=2,
+                    color="C3" if c["ci_low"] > 0 or c["ci_high"] < 0 else "C0")
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks(range(len(entries)), [e[0] for e in entries], fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xlabel("paired difference (points), 95 % patient-cluster bootstrap interval")
+    fig.tight_layout()
+    forest = out / "forest.png"
+    fig.savefig(forest, dpi=110)
+    plt.close(fig)
+    return [bars, forest]
 
 
 def write_report(results: dict, out: Path) -> Path:

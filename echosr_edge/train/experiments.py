@@ -1,228 +1,282 @@
-"""The study's experiment grid: Table 2 (train × test quality tiers), Fig. 4 a–d, SR fidelity.
+"""The study's experiment grid, as repeated patient-grouped k-fold cross-validation.
 
-For every seed and task (view, phase):
-- Table 2: a ResNet-18 trained on each tier's training side, tested on every tier's test side.
-- Fig. 4 (a)/(c): a ResNet-18 trained on SR-enhanced poor frames, tested on every tier's test
-  side (poor test frames enhanced too), against the poor-trained row of Table 2.
-- Fig. 4 (b)/(d): the Table 2 classifiers tested on the SR-enhanced poor test side, against
-  their accuracy on the plain poor test side.
-Every SR model (SRResNet, SRGAN) gets its own panels. Accuracies are reported per seed and as
-mean with a 95% CI; improvements in percentage points and in relative percent.
+Per repeat and fold (the fold's patients are the test side, every other patient the training
+side) and per task (view, phase):
+
+- SR models (SRResNet, then SRGAN started from that fine-tuned SRResNet) fine-tuned on the
+  fold's training-side good frames; ``--sr-checkpoint`` models are used as given.
+- Every enhancement arm (train/arms.py: ``none``, ``bicubic``, ``nlmeans``, each SR model) is
+  applied to the fold's poor frames through one resize chain; every other frame goes through
+  the same chain as ``none``.
+- Classifiers: one per training tier on plain frames (Table 2; tested on every tier, and on
+  each arm's enhanced poor test frames: Fig. 4 b/d, "test-time"), one per arm on enhanced poor
+  training frames (Fig. 4 a/c, "train on enhanced"), and the competitor, one per training tier
+  trained with degradation augmentation (``--augment robust``) on plain frames.
+
+Every cell (SR model, classifier) is a file under ``OUT/cells`` (train/grid_cells.py), reused
+by ``resume``. Each classifier's per-frame predictions go to ``predictions.csv``; the summary
+(train/grid_summary.py) pools them with patient-cluster bootstrap intervals and paired tests.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import replace
+import csv
+import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-import torch
 
 from echosr_edge.data.camus import read_camus
-from echosr_edge.data.preprocess import as_batch, bicubic_down, bicubic_up, resize_unit
-from echosr_edge.data.records import QUALITIES, Frame
+from echosr_edge.data.layout import locate
+from echosr_edge.data.records import QUALITIES, TASK_LABELS, Frame
 from echosr_edge.data.summary import table1
-from echosr_edge.data.tasks import TASKS, build_task_splits, source_of, sr_training_frames
+from echosr_edge.data.tasks import TASKS, patient_folds, task_sets_for
 from echosr_edge.errors import ConfigError
-from echosr_edge.metrics import psnr, ssim
-from echosr_edge.train.classifier import evaluate_classifier, train_classifier
-from echosr_edge.train.common import predict_batches
-from echosr_edge.train.experiment_config import ExperimentConfig
-from echosr_edge.train.stats import improvement, mean_ci
+from echosr_edge.train.arms import enhance, fidelity, model_restorer
+from echosr_edge.train.experiment_config import (
+    DeviationError,
+    ExperimentConfig,
+    deviations,
+    paper_checks,
+)
+from echosr_edge.train.grid_cells import CellHook, CellStore
+from echosr_edge.train.grid_summary import (
+    PREDICTION_COLUMNS,
+    prediction_rows,
+    summarise,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
-def enhance_frames(model: torch.nn.Module, frames: list[Frame], hr_size: int, scale: int) -> list[Frame]:
-    """The study's enhanced frames: SR(bicubic ↓scale(x)) at the HR size, as uint8 frame records."""
-    hr = [resize_unit(f.image, hr_size) for f in frames]
-    lr = as_batch([bicubic_down(x, scale) for x in hr])
-    sr = np.clip(predict_batches(model, lr, batch=8), 0.0, 1.0) if len(frames) else np.empty((0, 1, 1, 1))
-    return [
-        dataclasses.replace(f, image=(sr[i, 0] * 255.0 + 0.5).astype(np.uint8), meta={**f.meta, "enhanced": True})
-        for i, f in enumerate(frames)
-    ]
+def _fold_seed(repeat: int, fold: int) -> int:
+    return repeat * 100 + fold
 
 
-def sr_fidelity(model: torch.nn.Module | None, frames: list[Frame], hr_size: int, scale: int) -> dict:
-    """Mean PSNR/SSIM against the frame itself of SR(bicubic ↓(x)) (or bicubic ↑ when model is None)."""
-    if not frames:
-        return {"frames": 0, "psnr": float("nan"), "ssim": float("nan")}
-    hr = [resize_unit(f.image, hr_size) for f in frames]
-    if model is None:
-        out = [bicubic_up(bicubic_down(x, scale), scale) for x in hr]
-    else:
-        lr = as_batch([bicubic_down(x, scale) for x in hr])
-        out = list(np.clip(predict_batches(model, lr, batch=8), 0.0, 1.0)[:, 0])
-    return {
-        "frames": len(frames),
-        "psnr": float(np.mean([psnr(h, o) for h, o in zip(hr, out)])),
-        "ssim": float(np.mean([ssim(h, o) for h, o in zip(hr, out)])),
-    }
+def _where(start: Path | None, cell: Path) -> str | None:
+    """A starting-weights file as recorded: relative to the cells folder when it is another cell."""
+    if start is None:
+        return None
+    try:
+        return f"cells/{Path(start).relative_to(cell.parent.parent)}"  # cells/<fold or shared>/<cell>
+    except ValueError:
+        return str(start)
 
 
-def train_sr_model(kind: str, frames: list[Frame], config: ExperimentConfig, seed: int) -> torch.nn.Module:
-    """Fine-tune one SR model ('srresnet' or 'srgan') on ``frames`` with the schedule's settings."""
+def _train_sr_cell(kind: str, frames: list[Frame], path: Path, config: ExperimentConfig, seed: int, start: Path | None,
+                   resume: bool):
+    """Fine-tune one SR model into ``path`` (per-epoch state beside it, continued under ``resume``); returns (model, meta)."""
+    from echosr_edge.models.checkpoint import save_checkpoint
     from echosr_edge.train.gan import train_srgan
+    from echosr_edge.train.loop import Checkpointing
     from echosr_edge.train.sr import train_sr
 
+    files = Checkpointing.beside(path, resume=resume)
+    base = config.schedule.sr if kind == "srresnet" else config.schedule.srgan
+    cfg = replace(base, seed=seed, device=config.device, pretrained=start)
+    meta = {"role": "sr", "model": kind, "hr_size": cfg.hr_size, "scale": cfg.scale, "train_frames": len(frames),
+            "init": "pretrained" if start else cfg.init, "pretrained": _where(start, path)}
     if kind == "srresnet":
-        model, _ = train_sr(frames, replace(config.schedule.sr, seed=seed, device=config.device))
-        return model
-    if kind == "srgan":
-        model, _, _ = train_srgan(frames, replace(config.schedule.srgan, seed=seed, device=config.device))
-        return model
-    raise ConfigError(f"unknown SR model {kind!r}; known: srresnet, srgan")
+        model, history = train_sr(frames, cfg, checkpointing=files)
+        meta["content_loss"] = "mse"
+    else:
+        cfg = replace(cfg, vgg_weights=config.vgg_weights)
+        model, history, losses = train_srgan(frames, cfg, checkpointing=files)
+        meta.update(losses)
+    meta["epochs_run"] = len(history)
+    save_checkpoint(path, model, cfg.arch, {"features": cfg.features, "blocks": cfg.blocks, "scale": cfg.scale}, meta)
+    files.state_path.unlink(missing_ok=True)
+    return model, meta
 
 
-def _classifier(frames: list[Frame], task: str, config: ExperimentConfig, seed: int) -> torch.nn.Module:
-    cfg = replace(
-        config.schedule.classifier, task=task, seed=seed, device=config.device, imagenet_weights=config.imagenet_weights
-    )
-    model, _ = train_classifier(frames, cfg)
-    return model
+def _sr_models(store: CellStore, config: ExperimentConfig, repeat: int | None, fold: int | None, good: list[Frame], say: Progress):
+    """This fold's SR models (trained, or read back under resume) and their metadata."""
+    from echosr_edge.models.checkpoint import load_checkpoint
+
+    models, metas = {}, {}
+    seed = 0 if repeat is None else _fold_seed(repeat, fold)
+    for kind in config.sr_models:
+        path = store.sr_path(repeat, fold, kind)
+        label = f"{'shared' if repeat is None else f'r{repeat} f{fold}'} {kind}"
+        if store.done(path):
+            models[kind], meta = load_checkpoint(path)
+            metas[kind] = {k: v for k, v in meta.items() if k not in ("arch", "config")}
+            store.mark(label, skipped=True)
+            continue
+        start = config.pretrained_for(kind)
+        if kind == "srgan" and config.srgan_from_srresnet and "srresnet" in models:
+            start = store.sr_path(repeat, fold, "srresnet")
+        say(f"{label}: fine-tuning on {len(good)} good frames")
+        models[kind], metas[kind] = _train_sr_cell(kind, good, path, config, seed, start, store.resume)
+        store.mark(label, skipped=False)
+    return models, metas
 
 
-def _accuracy(model, frames: list[Frame], task: str, size: int) -> float:
-    return evaluate_classifier(model, frames, task, size)["accuracy"]
+def _external_models(config: ExperimentConfig) -> dict:
+    from echosr_edge.models.checkpoint import load_checkpoint
+
+    models = {}
+    for name, path in config.sr_checkpoints:
+        model, meta = load_checkpoint(path)
+        if meta.get("role") != "sr" or int(meta.get("scale", config.scale)) != config.scale:
+            raise DeviationError(f"--sr-checkpoint {name}={path}: not an x{config.scale} SR checkpoint")
+        models[name] = model
+    return models
 
 
-def run_experiments(root: Path, out: Path, config: ExperimentConfig, progress: Progress | None = None) -> dict:
-    """Run the whole grid on the CAMUS tree ``root``; write splits.json and results.json to ``out``."""
+def _predict(model, frames: list[Frame], task: str, size: int, device: str) -> dict:
+    import torch
+
+    from echosr_edge.train.classifier import make_inputs
+    from echosr_edge.train.common import pick_device, predict_batches
+
+    model = model.to(pick_device(device))
+    x, _ = make_inputs(frames, task, size)
+    logits = predict_batches(model, x) if len(x) else np.zeros((0, len(TASK_LABELS[task])), np.float32)
+    prob = torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+    pred = prob.argmax(1) if len(prob) else np.zeros(0, int)
+    return {"keys": [f.key for f in frames], "pred": pred.tolist(), "p": [float(prob[i, k]) for i, k in enumerate(pred)]}
+
+
+def _classifier_cell(train: list[Frame], tests: dict[str, list[Frame]], task: str, config: ExperimentConfig, seed: int, augment: str):
+    def compute() -> dict:
+        from echosr_edge.train.classifier import train_classifier
+
+        cfg = replace(config.schedule.classifier, task=task, seed=seed, device=config.device,
+                      imagenet_weights=config.imagenet_weights, augment=augment)
+        model, _ = train_classifier(train, cfg)
+        return {"train_frames": len(train), "tests": {name: _predict(model, fs, task, config.classifier_size, config.device)
+                                                      for name, fs in tests.items()}}
+
+    return compute
+
+
+def _fold_cells(store, config, repeat, fold, sets, arms_frames, say) -> dict:
+    """Every classifier cell of one fold: {task: {classifier name: cell}}."""
+    seed = _fold_seed(repeat, fold)
+    enhanced_arms = [a for a in config.arms if a != "none"]
+
+    def side(arm: str, tier: str, index: int) -> list[Frame]:
+        return [arms_frames[arm if tier == "poor" else "none"][f.key] for f in sets[tier][index]]
+
+    cells: dict = {}
+    for task in TASKS:
+        cells[task] = {}
+        plain_tests = {f"none|{t}": side("none", t, 1) for t in QUALITIES}
+        for tier in QUALITIES:
+            tests = {**plain_tests, **{f"{a}|poor": side(a, "poor", 1) for a in enhanced_arms}}
+            say(f"r{repeat} f{fold} {task}: classifier on {tier}")
+            cells[task][f"plain_{tier}"] = store.classifier(
+                repeat, fold, task, f"plain_{tier}", _classifier_cell(side("none", tier, 0), tests, task, config, seed, "none"))
+        for arm in enhanced_arms:
+            tests = {f"{arm if t == 'poor' else 'none'}|{t}": side(arm, t, 1) for t in QUALITIES}
+            cells[task][f"enhanced_{arm}"] = store.classifier(
+                repeat, fold, task, f"enhanced_{arm}", _classifier_cell(side(arm, "poor", 0), tests, task, config, seed, "none"))
+        if config.augmented:
+            for tier in QUALITIES:
+                cells[task][f"augmented_{tier}"] = store.classifier(
+                    repeat, fold, task, f"augmented_{tier}", _classifier_cell(side("none", tier, 0), plain_tests, task, config, seed, "robust"))
+    return cells
+
+
+def _fingerprint(frames: list[Frame]) -> str:
+    return hashlib.sha256("\n".join(sorted(f.key + ":" + f.quality for f in frames)).encode()).hexdigest()[:16]
+
+
+def read_checked(root: Path, config: ExperimentConfig):
+    """Read the tree after checking its patient count from the listing; refuse a paper run on a short tree."""
+    listed = len(locate(root).patients)
+    paper_checks(config, listed, 4 * listed)
+    tree = read_camus(root)
+    if not tree.frames:
+        raise ConfigError(f"no readable frames under {root}")
+    if tree.skipped and config.name == "paper" and not config.allow_deviation:
+        raise DeviationError(f"{len(tree.skipped)} patient(s) unreadable, first: {tree.skipped[0]}; pass --allow-deviation to run without them")
+    paper_checks(config, len(tree.patients), len(tree.frames))
+    return tree
+
+
+def run_experiments(
+    root: Path, out: Path, config: ExperimentConfig, progress: Progress | None = None, *, resume: bool = False,
+    on_cell: CellHook | None = None,
+) -> dict:
+    """Run the grid on the CAMUS tree ``root``; write results.json and predictions.csv to ``out``."""
     say = progress or (lambda msg: None)
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tree = read_camus(root)
+    tree = read_checked(root, config)
     frames = tree.frames
-    if not frames:
-        raise ConfigError(f"no readable frames under {root}")
     by_key = {f.key: f for f in frames}
-    split_file = build_task_splits(
-        frames, seeds=config.seeds, unit=config.unit, test_fraction=config.test_fraction, source=source_of(root, tree.release, frames)
-    )
-    split_file.save(out / "splits.json")
-    say(f"{len(frames)} frames, {len(config.seeds)} seed(s), {config.unit}-level splits → {out / 'splits.json'}")
-
-    # SR models: fine-tuned once, on good frames of patients in no test split of any seed
-    # (or on every good frame, the paper's choice), so no classifier test patient is ever seen.
+    store = CellStore(out / "cells", resume, on_cell)
+    store.check_settings({"config": config.to_dict(), "data": _fingerprint(frames)})
+    external = _external_models(config)
+    say(f"{len(frames)} frames of {len(tree.patients)} patients; {config.folds} folds × {config.repeats} repeat(s), "
+        f"arms {', '.join(config.arms)}")
+    shared = None
     if config.sr_data == "all":
-        sr_frames = [f for f in frames if f.quality == "good"]
-    else:
-        held_out = set().union(*(split_file.test_patients(s) for s in config.seeds))
-        sr_frames = [f for f in frames if f.quality == "good" and f.patient not in held_out]
-    if not sr_frames:
-        raise ConfigError("no good-quality frames are left to fine-tune the SR models on")
-    sr_eval_good = [f for f in frames if f.quality == "good" and f.patient in set().union(*(split_file.test_patients(s) for s in config.seeds))]
-    poor_all = [f for f in frames if f.quality == "poor"]
-    sr_models, fidelity = {}, {"bicubic": {}}
-    fidelity["bicubic"]["held_out_good_vs_hr"] = sr_fidelity(None, sr_eval_good, config.hr_size, config.scale)
-    fidelity["bicubic"]["poor_vs_self"] = sr_fidelity(None, poor_all, config.hr_size, config.scale)
-    for kind in config.sr_models:
-        t = time.perf_counter()
-        say(f"fine-tuning {kind} on {len(sr_frames)} good frames")
-        sr_models[kind] = train_sr_model(kind, sr_frames, config, seed=config.seeds[0])
-        fidelity[kind] = {
-            "train_frames": len(sr_frames),
-            "seconds": time.perf_counter() - t,
-            "held_out_good_vs_hr": sr_fidelity(sr_models[kind], sr_eval_good, config.hr_size, config.scale),
-            "poor_vs_self": sr_fidelity(sr_models[kind], poor_all, config.hr_size, config.scale),
-        }
-        say(f"  {kind}: PSNR {fidelity[kind]['held_out_good_vs_hr']['psnr']:.2f} dB on held-out good frames "
-            f"(bicubic {fidelity['bicubic']['held_out_good_vs_hr']['psnr']:.2f} dB)")
-    enhanced = {kind: {f.key: e for f, e in zip(poor_all, enhance_frames(m, poor_all, config.hr_size, config.scale))} for kind, m in sr_models.items()}
-
-    per_seed: list[dict] = []
-    for seed in config.seeds:
-        seed_result: dict = {"seed": seed, "table2": {}, "fig4_train_sr": {}, "fig4_test_sr": {}}
-        for task in TASKS:
-            sides = {}
-            for tier in QUALITIES:
-                split = split_file.get(task, tier, seed)
-                sides[tier] = ([by_key[k] for k in split.train], [by_key[k] for k in split.test])
-                if not sides[tier][0] or not sides[tier][1]:
-                    raise ConfigError(
-                        f"the {tier} {task} set of seed {seed} has an empty train or test side: "
-                        "too few patients for an 80/20 split (use more patients)"
-                    )
-            table = {}
-            test_sr = {kind: {} for kind in sr_models}
-            for train_tier in QUALITIES:
-                say(f"seed {seed} {task}: training on {train_tier} ({len(sides[train_tier][0])} frames)")
-                model = _classifier(sides[train_tier][0], task, config, seed)
-                table[train_tier] = {tier: _accuracy(model, sides[tier][1], task, config.classifier_size) for tier in QUALITIES}
-                for kind in sr_models:
-                    poor_test_sr = [enhanced[kind][f.key] for f in sides["poor"][1]]
-                    test_sr[kind][train_tier] = _accuracy(model, poor_test_sr, task, config.classifier_size)
-            train_sr = {}
-            for kind in sr_models:
-                say(f"seed {seed} {task}: training on {kind}-enhanced poor frames")
-                poor_train_sr = [enhanced[kind][f.key] for f in sides["poor"][0]]
-                model = _classifier(poor_train_sr, task, config, seed)
-                row = {}
-                for tier in QUALITIES:
-                    test = sides[tier][1]
-                    if tier == "poor":
-                        test = [enhanced[kind][f.key] for f in test]
-                    row[tier] = _accuracy(model, test, task, config.classifier_size)
-                train_sr[kind] = row
-            seed_result["table2"][task] = table
-            seed_result["fig4_test_sr"][task] = test_sr
-            seed_result["fig4_train_sr"][task] = train_sr
-        per_seed.append(seed_result)
-    results = summarise(per_seed, config, sr_models.keys())
-    results.update(
-        {
-            "schema": "echosr-edge/experiments",
-            "version": 1,
-            "config": config.to_dict(),
-            "split": {"unit": split_file.unit, "test_fraction": split_file.test_fraction, "file": "splits.json"},
-            "data": {"root": str(root), "release": tree.release, "frames": len(frames), "table1": table1(frames)},
-            "sr_fidelity": fidelity,
-            "per_seed": per_seed,
-            "seconds": time.perf_counter() - started,
-            "imagenet_weights": bool(config.imagenet_weights),
-        }
-    )
+        shared = _sr_models(store, config, None, None, [f for f in frames if f.quality == "good"], say)
+    all_cells, fid, sr_meta = [], {}, {}
+    for repeat in range(config.repeats):
+        for fold, test_patients in enumerate(patient_folds(frames, config.folds, repeat)):
+            sets = task_sets_for(frames, test_patients, QUALITIES, "poor", _fold_seed(repeat, fold))
+            train_good = [f for f in frames if f.quality == "good" and f.patient not in test_patients]
+            models, metas = shared or _sr_models(store, config, repeat, fold, train_good, say)
+            for kind, meta in metas.items():
+                sr_meta.setdefault(kind, []).append({"repeat": repeat, "fold": fold, **meta})
+            restorers = {k: model_restorer(m, config.device) for k, m in {**models, **external}.items()}
+            chain = (config.hr_size, config.scale, config.enhance_mode)
+            in_sets = list({f.key: f for t in QUALITIES for s in sets[t] for f in s}.values())
+            poor = [f for f in in_sets if f.quality == "poor"]
+            arms_frames = {"none": {f.key: e for f, e in zip(in_sets, enhance("none", in_sets, *chain))}}
+            for arm in config.arms[1:]:
+                arms_frames[arm] = {f.key: e for f, e in zip(poor, enhance(arm, poor, *chain, restorers.get(arm)))}
+            test_good = [f for f in frames if f.quality == "good" and f.patient in test_patients]
+            for arm in config.arms[1:]:
+                fid.setdefault(arm, []).append(fidelity(arm, test_good, *chain, restorers.get(arm)))
+            cells = _fold_cells(store, config, repeat, fold, sets, arms_frames, say)
+            all_cells.append((repeat, fold, cells))
+    rows = prediction_rows(all_cells, by_key, config)
+    with open(out / "predictions.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(PREDICTION_COLUMNS)
+        writer.writerows(rows)
+    srgan_loss = sr_meta["srgan"][0].get("content_loss") if "srgan" in sr_meta else None
+    departures = deviations(config, len(tree.patients), len(frames), srgan_loss)
+    if tree.skipped:
+        departures.append(f"{len(tree.skipped)} patient(s) unreadable and left out: {', '.join(str(e) for e in tree.skipped[:3])}")
+    results = summarise(rows, config)
+    results.update({
+        "schema": "echosr-edge/experiments",
+        "version": 2,
+        "config": config.to_dict(),
+        "arms": list(config.arms) + (["augmented"] if config.augmented else []),
+        "deviations": departures,
+        "data": {"root": str(root), "release": tree.release, "patients": len(tree.patients), "frames": len(frames),
+                 "table1": table1(frames)},
+        "sr_fidelity": _mean_fidelity(fid, config),
+        "sr_models": sr_meta,
+        "cells": {"computed": store.computed, "skipped": store.skipped},
+        "predictions": "predictions.csv",
+        "seconds": time.perf_counter() - started,
+    })
     (out / "results.json").write_text(json.dumps(results, indent=2, default=float) + "\n")
     return results
 
 
-def summarise(per_seed: list[dict], config: ExperimentConfig, sr_kinds) -> dict:
-    """Mean and 95% CI over seeds of every cell, and the Fig. 4 improvements."""
-    table2, fig4 = {}, {}
-    for task in TASKS:
-        table2[task] = {
-            a: {b: mean_ci([s["table2"][task][a][b] for s in per_seed]) for b in QUALITIES} for a in QUALITIES
-        }
-        fig4[task] = {}
-        for kind in sr_kinds:
-            train_panel = {}
-            for tier in QUALITIES:
-                before = [s["table2"][task]["poor"][tier] for s in per_seed]
-                after = [s["fig4_train_sr"][task][kind][tier] for s in per_seed]
-                train_panel[tier] = _panel_cell(before, after)
-            test_panel = {}
-            for tier in QUALITIES:
-                before = [s["table2"][task][tier]["poor"] for s in per_seed]
-                after = [s["fig4_test_sr"][task][kind][tier] for s in per_seed]
-                test_panel[tier] = _panel_cell(before, after)
-            fig4[task][kind] = {"train_on_sr_poor": train_panel, "test_on_sr_poor": test_panel}
-    return {"table2": table2, "fig4": fig4}
-
-
-def _panel_cell(before: list[float], after: list[float]) -> dict:
-    points = [improvement(b, a)["points"] for b, a in zip(before, after)]
-    relative = [improvement(b, a)["relative_percent"] for b, a in zip(before, after)]
-    return {
-        "before": mean_ci(before),
-        "after": mean_ci(after),
-        "improvement_points": mean_ci(points),
-        "improvement_relative_percent": mean_ci(relative),
-    }
+def _mean_fidelity(per_fold: dict, config: ExperimentConfig) -> dict:
+    held_out = config.sr_data != "all"
+    out = {}
+    for arm, folds in per_fold.items():
+        keys = [k for k in folds[0] if isinstance(folds[0][k], float)]
+        out[arm] = {k: float(np.mean([f[k] for f in folds])) for k in keys}
+        out[arm].update({"frames": int(sum(f["frames"] for f in folds)), "folds": len(folds), "reference": folds[0].get("reference"),
+                         "frames_are": "held-out good frames (the fold's test patients)" if held_out or arm in ("bicubic", "nlmeans")
+                         else "good frames of the fold's test patients, also in SR training (--sr-data all): not held out"})
+    return out

@@ -1,84 +1,179 @@
-"""`train experiments` runs the whole grid and reports Table 2 and Fig. 4 with CIs over seeds."""
+"""`train experiments`: control arms, cross-validated per-frame predictions, paired tests, resume, paper checks."""
 
+import csv
 import json
+import shutil
+from collections import Counter
 
 import pytest
 
 pytest.importorskip("torch", reason="experiments need the 'train' extra (torch)")
 pytest.importorskip("matplotlib", reason="experiment figures need matplotlib (the 'train' extra)")
+pytest.importorskip("scipy", reason="experiment statistics need scipy (the 'train' extra)")
 
-from echosr_edge.data.records import QUALITIES  # noqa: E402
-from echosr_edge.train.experiment_config import get_config  # noqa: E402
-from echosr_edge.train.experiment_report import write_report  # noqa: E402
-from echosr_edge.train.experiments import run_experiments  # noqa: E402
-from echosr_edge.train.stats import improvement, mean_ci  # noqa: E402
+from echosr_edge.train.experiment_config import DeviationError, get_config
+from echosr_edge.train.experiment_report import write_report
+from echosr_edge.train.experiments import _mean_fidelity, run_experiments
+
+TINY = {"hr_size": 32, "classifier_size": 32, "classifier_epochs": 1, "sr_epochs": 1, "gan_epochs": 1, "sr_blocks": 1,
+        "sr_features": 8, "sr_patch_lr": 8, "sr_patches_per_frame": 1, "bootstrap": 200}
+VOLATILE = {"seconds", "cells"}  # wall time, and how many cells were computed rather than reused
+
+
+class Crash(RuntimeError):
+    pass
 
 
 @pytest.fixture(scope="module")
-def grid(tmp_path_factory):
+def tree(tmp_path_factory):
     from echosr_edge.data.synth import write_synthetic_camus
 
-    base = tmp_path_factory.mktemp("experiments")
-    root = write_synthetic_camus(base / "data", patients=60, seed=5, size=(64, 48))
-    config = get_config(
-        "smoke",
-        seeds=(0, 1),
-        hr_size=32,
-        classifier_size=32,
-        classifier_epochs=1,
-        sr_epochs=1,
-        sr_blocks=1,
-        sr_features=8,
-        sr_patch_lr=8,
-        sr_patches_per_frame=1,
-        sr_models=("srresnet",),
-    )
-    results = run_experiments(root, base / "out", config)
-    return base / "out", results
+    return write_synthetic_camus(tmp_path_factory.mktemp("experiments") / "data", patients=60, seed=5, size=(64, 48))
 
 
-def test_table2_has_every_train_test_pair_for_both_tasks(grid):
-    _, results = grid
-    for task in ("view", "phase"):
-        for a in QUALITIES:
-            for b in QUALITIES:
-                cell = results["table2"][task][a][b]
-                assert cell["n"] == 2 and 0.0 <= cell["mean"] <= 1.0
+@pytest.fixture(scope="module")
+def grid(tree, tmp_path_factory):
+    out = tmp_path_factory.mktemp("grid")
+    order = []
+    results = run_experiments(tree, out, get_config("smoke", **TINY), on_cell=lambda label, skipped: order.append(label))
+    return out, results, order
 
 
-def test_fig4_has_all_four_panels_with_both_kinds_of_improvement(grid):
-    _, results = grid
-    for task in ("view", "phase"):
-        panels = results["fig4"][task]["srresnet"]
-        for setting in ("train_on_sr_poor", "test_on_sr_poor"):
-            for tier in QUALITIES:
-                cell = panels[setting][tier]
-                assert {"before", "after", "improvement_points", "improvement_relative_percent"} <= set(cell)
-                expected = (cell["after"]["mean"] - cell["before"]["mean"]) * 100
-                assert cell["improvement_points"]["mean"] == pytest.approx(expected)
+def test_results_hold_every_arm_and_the_competitor(grid):
+    _, results, _ = grid
+    assert {"none", "bicubic", "nlmeans", "srresnet", "srgan", "augmented"} <= set(results["arms"])
+    assert set(results["fig4"]["phase"]["test_time"]) == set(results["arms"])
 
 
-def test_results_record_the_split_and_the_splits_file_is_written(grid):
-    out, results = grid
-    assert results["split"]["unit"] == "patient"
-    assert json.loads((out / "splits.json").read_text())["unit"] == "patient"
-    assert (out / "results.json").is_file()
+def test_deviations_name_random_init_mse_fallback_counts_and_split(grid):
+    _, results, _ = grid
+    text = " ".join(results["deviations"])
+    for expected in ("random weights", "content loss is mse", "60 patients where the paper has 500", "cross-validation"):
+        assert expected in text
 
 
-def test_report_places_our_numbers_beside_the_papers(grid):
-    out, results = grid
+def test_every_poor_task_frame_is_tested_once_per_repeat_and_arm(grid):
+    out, _, _ = grid
+    with open(out / "predictions.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert set(rows[0]) == {"repeat", "fold", "task", "setting", "arm", "train_tier", "patient", "view", "phase", "tier",
+                            "label", "predicted", "p"}
+    seen = Counter((r["patient"], r["view"], r["phase"]) for r in rows
+                   if r["setting"] == "test_time" and r["arm"] == "srresnet" and r["train_tier"] == "good" and r["task"] == "view")
+    assert seen and set(seen.values()) == {1}
+    assert all(r["tier"] == "poor" for r in rows if r["setting"] == "test_time")
+    assert len({r["fold"] for r in rows}) == 2
+
+
+def test_paired_differences_cover_each_arm_vs_none_sr_vs_bicubic_and_vs_augmented(grid):
+    _, results, _ = grid
+    pairs = {(c["a"], c["b"]) for c in results["paired"]["view"]["test_time"]}
+    assert {("bicubic", "none"), ("nlmeans", "none"), ("srresnet", "none"), ("srresnet", "bicubic"), ("srgan", "bicubic"),
+            ("srresnet", "augmented")} <= pairs
+    for c in results["paired"]["phase"]["train_on_enhanced"]:
+        assert c["ci_low"] <= c["ci_high"] and 0 <= c["mcnemar"]["p"] <= 1 and 0 <= c["p_bootstrap"] <= 1 and c["mdd_points"] >= 0
+
+
+def test_cells_hold_balanced_accuracy_and_confusion(grid):
+    _, results, _ = grid
+    cell = results["fig4"]["view"]["test_time"]["srresnet"]["good"]
+    assert sum(map(sum, cell["confusion"])) == cell["n"] and 0 <= cell["balanced_accuracy"] <= 1
+
+
+def test_report_starts_with_the_deviations_and_shows_paired_differences(grid):
+    out, results, _ = grid
     report = write_report(results, out).read_text()
-    assert "## Table 2 — view accuracy" in report and "## Fig. 4 (d)" in report
-    assert "\\| 82 |" in report  # the paper's good→poor view accuracy sits beside ours
-    for png in ("table2_view.png", "table2_phase.png", "fig4.png"):
+    assert report.index("## Deviations from the paper") < report.index("## Table 1")
+    assert "| srresnet − bicubic |" in report and "p McNemar" in report and "80 % power" in report
+    for png in ("fig4.png", "forest.png"):
         assert (out / png).stat().st_size > 1000
 
 
-def test_mean_ci_uses_students_t():
-    ci = mean_ci([0.8, 0.9, 1.0])
-    assert ci["mean"] == pytest.approx(0.9)
-    assert ci["half_width"] == pytest.approx(4.303 * 0.1 / 3**0.5, rel=1e-3)
+def _cell_file(cells, label):
+    """A cell's file from its progress label ('r0 f1 srgan', 'r0 f1 phase plain_good')."""
+    repeat, fold, *rest = label.split()
+    folder = cells / f"{repeat}_{fold}"
+    return folder / f"sr_{rest[0]}.pt" if len(rest) == 1 else folder / rest[0] / f"{rest[1]}.json"
 
 
-def test_improvement_in_points_and_relative_percent():
-    assert improvement(0.5, 0.6) == pytest.approx({"points": 10.0, "relative_percent": 20.0})
+def test_a_run_killed_after_some_cells_resumes_to_the_same_numbers(grid, tree, tmp_path):
+    out, uninterrupted, order = grid
+    config = get_config("smoke", **TINY)
+    # The files a run killed in its last fold leaves: every cell before the last fold's SRGAN.
+    shutil.copytree(out / "cells", tmp_path / "cells")
+    unfinished = order[order.index("r0 f1 srgan"):]
+    for label in unfinished[:1] + unfinished[-3:]:  # SRGAN and the last three classifiers (the rest are reused)
+        _cell_file(tmp_path / "cells", label).unlink()
+    done = []
+
+    def crash_after_two(label, skipped):
+        if not skipped:
+            done.append(label)
+            if len(done) == 2:
+                raise Crash(label)
+
+    with pytest.raises(Crash):
+        run_experiments(tree, tmp_path, config, resume=True, on_cell=crash_after_two)
+    resumed = run_experiments(tree, tmp_path, config, resume=True)
+    assert resumed["cells"]["computed"] == 2 and resumed["cells"]["skipped"] == len(order) - 2
+    assert strip(resumed) == strip(uninterrupted)
+
+
+def strip(results: dict) -> str:
+    return json.dumps({k: v for k, v in results.items() if k not in VOLATILE}, sort_keys=True, default=float)
+
+
+def test_resume_refuses_cells_made_with_other_settings(grid, tree):
+    from echosr_edge.train.grid_cells import ResumeError
+
+    out, _, _ = grid
+    with pytest.raises(ResumeError, match="other settings"):
+        run_experiments(tree, out, get_config("smoke", **{**TINY, "classifier_epochs": 2}), resume=True)
+
+
+def _weights(tmp_path):
+    files = {}
+    for name in ("div2k_srresnet.pth", "vgg19.pth", "resnet18.pth"):
+        files[name] = tmp_path / name
+        files[name].write_bytes(b"not read before the checks")
+    return files
+
+
+def test_paper_config_refuses_a_499_patient_tree_naming_the_shortfall(tmp_path):
+    root = tmp_path / "camus"
+    for i in range(499):  # folders only (2023 layout): the count is read from the listing, before any image
+        (root / "database_nifti" / f"patient{i + 1:04d}").mkdir(parents=True)
+    w = _weights(tmp_path)
+    config = get_config("paper", sr_pretrained=(("srresnet", w["div2k_srresnet.pth"]),), vgg_weights=w["vgg19.pth"],
+                        imagenet_weights=w["resnet18.pth"])
+    with pytest.raises(DeviationError) as info:
+        run_experiments(root, tmp_path / "out", config)
+    message = str(info.value)
+    assert "499 patients where the paper has 500 (-1)" in message and "\n" not in message
+
+
+def test_paper_config_without_weight_files_names_allow_deviation(tmp_path):
+    root = tmp_path / "camus"
+    (root / "database_nifti" / "patient0001").mkdir(parents=True)
+    with pytest.raises(DeviationError, match="--allow-deviation") as info:
+        run_experiments(root, tmp_path / "out", get_config("paper"))
+    assert "DIV2K srresnet" in str(info.value) and "VGG19" in str(info.value) and "ImageNet" in str(info.value)
+
+
+def test_sr_fidelity_under_sr_data_all_is_not_called_held_out():
+    fold = {"frames": 3, "psnr": 30.0, "reference": "HR"}
+    config_all = get_config("smoke", sr_data="all")
+    assert "not held out" in _mean_fidelity({"srresnet": [fold]}, config_all)["srresnet"]["frames_are"]
+    assert "held-out" in _mean_fidelity({"srresnet": [fold]}, get_config("smoke"))["srresnet"]["frames_are"]
+
+
+def test_cli_refuses_the_paper_config_in_one_line_naming_allow_deviation(tmp_path):
+    from click.testing import CliRunner
+
+    from echosr_edge.cli import main
+
+    root = tmp_path / "camus"
+    (root / "database_nifti" / "patient0001").mkdir(parents=True)
+    result = CliRunner().invoke(main, ["train", "experiments", str(root), "--config", "paper", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "--allow-deviation" in result.output and "Traceback" not in result.output

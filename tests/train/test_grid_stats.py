@@ -1,0 +1,92 @@
+"""The grid's statistics: patient-cluster bootstrap intervals, exact McNemar, power; the arms' chain."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy", reason="the grid's statistics need scipy (the 'train' extra)")
+
+from echosr_edge.data.records import Frame
+from echosr_edge.train.arms import enhance, fidelity, sector_mask
+from echosr_edge.train.grid_stats import (
+    accuracy_interval,
+    balanced_accuracy,
+    confusion,
+    mcnemar_exact,
+    paired_difference,
+)
+
+
+def test_cluster_interval_is_wider_when_a_patients_frames_agree():
+    rng = np.random.default_rng(0)
+    correct = rng.random(200) < 0.7
+    independent = accuracy_interval(correct, np.arange(200))
+    clustered = accuracy_interval(np.repeat(correct[:50], 4), np.repeat(np.arange(50), 4))
+    assert clustered["ci_high"] - clustered["ci_low"] > 1.5 * (independent["ci_high"] - independent["ci_low"])
+    assert clustered["patients"] == 50 and independent["n"] == 200
+
+
+def test_mcnemar_counts_discordant_pairs_only():
+    a = [True] * 10 + [False] * 2 + [True] * 30
+    b = [False] * 10 + [True] * 2 + [True] * 30
+    result = mcnemar_exact(a, b)
+    assert (result["a_only"], result["b_only"]) == (10, 2)
+    assert result["p"] == pytest.approx(0.0386, abs=1e-3)  # binomial(10 of 12, 1/2), two-sided
+
+
+def test_paired_difference_interval_excludes_zero_for_a_clear_gain_and_not_for_none():
+    rng = np.random.default_rng(1)
+    patients = np.repeat(np.arange(60), 4)
+    base = rng.random(240) < 0.6
+    better = base | (rng.random(240) < 0.6)
+    gain = paired_difference(better, base, patients, n_boot=500)
+    assert gain["points"] > 0 and gain["ci_low"] > 0 and gain["mcnemar"]["p"] < 0.001
+    same = paired_difference(base, base, patients, n_boot=500)
+    assert same["points"] == 0 and same["ci_low"] <= 0 <= same["ci_high"]
+
+
+def test_minimum_detectable_difference_shrinks_with_more_patients():
+    rng = np.random.default_rng(2)
+    small = paired_difference(rng.random(80) < 0.7, rng.random(80) < 0.7, np.repeat(np.arange(20), 4), n_boot=500)
+    large = paired_difference(rng.random(800) < 0.7, rng.random(800) < 0.7, np.repeat(np.arange(200), 4), n_boot=500)
+    assert large["mdd_points"] < small["mdd_points"] / 2
+
+
+def test_balanced_accuracy_is_the_mean_recall():
+    matrix = confusion([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0], 2)
+    assert matrix == [[3, 1], [1, 1]]
+    assert balanced_accuracy(matrix) == pytest.approx((0.75 + 0.5) / 2)
+
+
+def _frame(image):
+    return Frame("patient0001", "2CH", "ED", "poor", image, (0.3, 0.3), None)
+
+
+def _sector_image(size=64):
+    yy, xx = np.mgrid[0:size, 0:size]
+    theta = np.arctan2(xx - size / 2, yy + 1)
+    inside = (np.abs(theta) < 0.6) & (np.hypot(xx - size / 2, yy) < size * 0.95)
+    texture = (np.sin(xx / 2.0) * np.cos(yy / 3.0) * 80 + 128).astype(np.uint8)
+    return np.where(inside, texture, 0).astype(np.uint8)
+
+
+def test_every_arm_returns_uint8_frames_of_the_chain_size():
+    frames = [_frame(_sector_image(80))]
+    for arm in ("none", "bicubic", "nlmeans"):
+        out = enhance(arm, frames, 32, 4, "down-up")
+        assert out[0].image.shape == (32, 32) and out[0].image.dtype == np.uint8 and out[0].meta["arm"] == arm
+    identity = lambda lr: np.repeat(np.repeat(lr, 4, axis=2), 4, axis=3)
+    assert enhance("sr", frames, 32, 4, "direct", identity)[0].image.shape == (128, 128)
+
+
+def test_sector_fidelity_excludes_the_black_background():
+    frames = [_frame(_sector_image(64))]
+    whole, sector = (fidelity("bicubic", frames, 64, 4, "down-up")[k] for k in ("psnr", "psnr_sector"))
+    assert sector < whole  # the black outside the sector is reproduced for free and flatters the whole-frame PSNR
+    assert 0.2 < sector_mask(frames[0].image / 255.0).mean() < 0.9
+
+
+def test_direct_mode_fidelity_names_its_bicubic_reference():
+    frames = [_frame(_sector_image(64))]
+    identity = lambda lr: np.repeat(np.repeat(lr, 4, axis=2), 4, axis=3)
+    assert fidelity("sr", frames, 32, 4, "direct", identity)["reference"].startswith("bicubic ↑4 of HR")
+    assert fidelity("nlmeans", frames, 32, 4, "direct")["reference"].startswith("HR")
