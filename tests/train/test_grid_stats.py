@@ -74,8 +74,7 @@ def test_every_arm_returns_uint8_frames_of_the_chain_size():
     for arm in ("none", "bicubic", "nlmeans"):
         out = enhance(arm, frames, 32, 4, "down-up")
         assert out[0].image.shape == (32, 32) and out[0].image.dtype == np.uint8 and out[0].meta["arm"] == arm
-    identity = lambda lr: np.repeat(np.repeat(lr, 4, axis=2), 4, axis=3)
-    assert enhance("sr", frames, 32, 4, "direct", identity)[0].image.shape == (128, 128)
+    assert enhance("sr", frames, 32, 4, "direct", _nearest_x4)[0].image.shape == (128, 128)
 
 
 def test_sector_fidelity_excludes_the_black_background():
@@ -87,6 +86,10 @@ def test_sector_fidelity_excludes_the_black_background():
 
 def test_direct_mode_fidelity_names_its_bicubic_reference():
     frames = [_frame(_sector_image(64))]
-    identity = lambda lr: np.repeat(np.repeat(lr, 4, axis=2), 4, axis=3)
-    assert fidelity("sr", frames, 32, 4, "direct", identity)["reference"].startswith("bicubic ↑4 of HR")
+    assert fidelity("sr", frames, 32, 4, "direct", _nearest_x4)["reference"].startswith("bicubic ↑4 of HR")
     assert fidelity("nlmeans", frames, 32, 4, "direct")["reference"].startswith("HR")
+
+
+def _nearest_x4(lr: np.ndarray) -> np.ndarray:
+    """A stand-in SR model for N×1×h×w batches: nearest-neighbour ×4."""
+    return np.repeat(np.repeat(lr, 4, axis=2), 4, axis=3)

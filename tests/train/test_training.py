@@ -25,7 +25,7 @@ def test_classifier_checkpoint_carries_task_labels_and_split(tiny_checkpoints):
 
 def test_training_writes_one_metrics_line_per_epoch(tiny_checkpoints):
     lines = tiny_checkpoints["view"].with_suffix(".metrics.jsonl").read_text().splitlines()
-    assert [json.loads(l)["epoch"] for l in lines] == [1]
+    assert [json.loads(line)["epoch"] for line in lines] == [1]
 
 
 def test_a_missing_checkpoint_is_a_clear_error(tmp_path):
