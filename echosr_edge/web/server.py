@@ -201,9 +201,9 @@ async def _pump(app: web.Application, client: _Client) -> None:
             frame = await loop.run_in_executor(app[POOL], hub.encoded_frame)
             if frame is not None and frame.seq > sent_seq:
                 client.credit = False
-                await client.ws.send_bytes(frame.payload)
+                client.sent += 1  # counted before the send yields, so a client never sees more than this
                 sent_seq = frame.seq
-                client.sent += 1
+                await client.ws.send_bytes(frame.payload)
 
 
 def _wake_all(app: web.Application) -> None:
