@@ -159,7 +159,7 @@ def limits_markdown(rows) -> list[str]:
     """Markdown lines: each target's ceiling and each stage against it and against its engine alone."""
     lines = ["", "## Stages against the machine's limit", "",
              "Ceiling: the same backend, precision and threads on a dense 3×3 convolution chain "
-             "(runtime/roofline.py). In-pipeline/alone: the stage's p50 inside the pipeline over the "
+             "(bench/roofline.py). In-pipeline/alone: the stage's p50 inside the pipeline over the "
              "same engine's p50 timed alone.", "",
              "| target | ceiling GMAC/s | stage | model | GMAC | p50 in pipeline ms | p50 alone ms | in-pipeline/alone | GMAC/s | % of ceiling |",
              "|---|---|---|---|---|---|---|---|---|---|"]
