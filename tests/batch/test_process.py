@@ -12,23 +12,13 @@ import numpy as np
 
 from echosr_edge.batch.inputs import InputFile
 from echosr_edge.batch.process import phase_peaks, poorness, process_input, summarise
-from echosr_edge.bundle.manifest import TensorSpec
 from echosr_edge.data.nifti import write_nifti
 from echosr_edge.runtime.pipeline import Classifier, Pipeline
+from tests.runtime.test_pipeline import FakeEngine
 
 HR = 32
 
 
-class FakeEngine:
-    """An engine computing its output from the N×1×H×W input with a plain function."""
-
-    def __init__(self, fn):
-        self.fn = fn
-        self.inputs = [TensorSpec("x", ("n", 1, HR, HR))]
-        self.outputs = [TensorSpec("y", ("n", "k"))]
-
-    def __call__(self, feeds):
-        return {"y": self.fn(feeds["x"]).astype(np.float32)}
 
 
 def _logits(p_first: np.ndarray) -> np.ndarray:

@@ -14,23 +14,15 @@ from echosr_edge.batch.inputs import InputFile
 from echosr_edge.batch.process import NO_ANSWER, process_input
 from echosr_edge.batch.report import write_outputs
 from echosr_edge.batch.store import RecordStore
-from echosr_edge.bundle.manifest import TensorSpec
 from echosr_edge.data.nifti import write_nifti
 from echosr_edge.runtime.display import overlay_lines
 from echosr_edge.runtime.pipeline import LOW_CONFIDENCE, NOT_CARDIAC, CardiacGate, Classifier, Pipeline
 from echosr_edge.runtime.run import result_record
+from tests.runtime.test_pipeline import FakeEngine
 
 HR = 32
 
 
-class FakeEngine:
-    def __init__(self, fn):
-        self.fn = fn
-        self.inputs = [TensorSpec("x", ("n", 1, HR, HR))]
-        self.outputs = [TensorSpec("y", ("n", "k"))]
-
-    def __call__(self, feeds):
-        return {"y": self.fn(feeds["x"]).astype(np.float32)}
 
 
 def _logits(p_first: float, n: int) -> np.ndarray:
