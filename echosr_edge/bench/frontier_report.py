@@ -7,6 +7,8 @@ import logging
 import math
 from pathlib import Path
 
+from echosr_edge.bench.report import markdown_table
+
 log = logging.getLogger(__name__)
 
 PSNR_MARGIN_DB = 0.3  # a student "keeps" the teacher's fidelity within this
@@ -112,9 +114,7 @@ def report_markdown(report) -> str:
         "",
     ]
     table = table_rows(report)
-    lines.append("| " + " | ".join(table[0]) + " |")
-    lines.append("|" + "---|" * len(table[0]))
-    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    lines += markdown_table(table)
     lines += ["", "## Findings", ""] + [f"- {f}" for f in report.findings or ["(no student in the bundle)"]]
     return "\n".join(lines) + "\n"
 

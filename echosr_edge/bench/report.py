@@ -8,6 +8,12 @@ from pathlib import Path
 from echosr_edge.bench.runner import BenchReport
 
 
+def markdown_table(table: list[list[str]]) -> list[str]:
+    """A header row and data rows as the lines of a Markdown table."""
+    header, *rows = table
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
 def _fmt(value: float | None, spec: str, empty: str = "—") -> str:
     return empty if value is None else format(value, spec)
 
@@ -58,9 +64,7 @@ def report_markdown(report: BenchReport) -> str:
         "",
     ]
     table = report_table(report)
-    lines.append("| " + " | ".join(table[0]) + " |")
-    lines.append("|" + "---|" * len(table[0]))
-    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    lines += markdown_table(table)
     lines += ["", "## Latency per stage (ms)", "", "| target | stage | min | p50 | p95 | p99 | max |", "|---|---|---|---|---|---|---|"]
     for r in report.rows:
         for stage, s in r.stages.items():
