@@ -178,6 +178,8 @@ _SCHEDULE_OVERRIDES = {
     "sr_patches_per_frame": ("sr", "srgan"),
     "classifier_size": ("classifier",),
     "classifier_epochs": ("classifier",),
+    "quality_size": ("quality",),
+    "quality_epochs": ("quality",),
 }
 _FIELD = {
     "hr_size": "hr_size",
@@ -189,14 +191,20 @@ _FIELD = {
     "sr_patches_per_frame": "patches_per_frame",
     "classifier_size": "input_size",
     "classifier_epochs": "epochs",
+    "quality_size": "input_size",
+    "quality_epochs": "epochs",
 }
 # Grid defaults per schedule: paper 5 folds × 2 repeats; smoke the fewest that still cross-validate.
 _GRID_DEFAULTS = {"paper": {"folds": 5, "repeats": 2}, "smoke": {"folds": 2, "repeats": 1}}
+# The smoke grid's quality model (train/gated.py) at 64 px: at the schedule's 128 px it would add about half the
+# classifiers' training time per fold (it trains on every training-side frame). `train quality --schedule smoke` keeps 128 px.
+_GRID_SCHEDULE_DEFAULTS = {"smoke": {"quality_size": 64}}
 
 
 def get_config(name: str, **overrides) -> ExperimentConfig:
     """The grid for the named schedule ('paper' or 'smoke'), with protocol and schedule overrides."""
     schedule = get_schedule(name)
+    overrides = {**_GRID_SCHEDULE_DEFAULTS.get(name, {}), **{k: v for k, v in overrides.items() if v is not None}}
     for key in [k for k in overrides if k in _SCHEDULE_OVERRIDES]:
         value = overrides.pop(key)
         if value is None:

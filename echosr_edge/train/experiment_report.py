@@ -7,6 +7,7 @@ from pathlib import Path
 
 from echosr_edge.data.records import QUALITIES
 from echosr_edge.data.tasks import TASKS
+from echosr_edge.train.gated import forest_entries, gated_markdown
 from echosr_edge.train.paper_results import FIG4_STATED, SR_EXAMPLE, TABLE1, TABLE2
 
 SETTING_TITLES = {
@@ -93,6 +94,7 @@ def report_markdown(results: dict) -> str:
         for c in results["paired"][task][setting]:
             lines.append(f"| {c['a']} − {c['b']} | {c['tier']} | {_diff(c)} | {c['mcnemar']['p']:.3f} | {c['p_bootstrap']:.3f} | "
                          f"{c['mdd_points']:.1f} |")
+    lines += gated_markdown(results.get("gated"))
     lines += ["", "The paper's stated Fig. 4 averages (it does not say whether points or relative change):", ""]
     lines += [f"- {s}" for s in FIG4_STATED]
     lines += ["", "Figures: `fig4.png` (accuracy per arm with intervals), `forest.png` (paired differences)."]
@@ -131,6 +133,7 @@ def write_figures(results: dict, out: Path) -> list[Path]:
     entries = [(f"{task} {'test-time' if s == 'test_time' else 'train-enh.'} {c['tier']}: {c['a']} − {c['b']}", c)
                for task in TASKS for s in ("test_time", "train_on_enhanced") for c in results["paired"][task][s]
                if c["tier"] in (("good", "medium") if s == "test_time" else ("good", "poor"))]
+    entries += forest_entries(results.get("gated"))
     fig, ax = plt.subplots(figsize=(7, 0.22 * len(entries) + 1.2))
     for i, (_, c) in enumerate(entries):
         ax.errorbar(c["points"], i, xerr=[[c["points"] - c["ci_low"]], [c["ci_high"] - c["points"]]], fmt="o", ms=3, capsize=2,

@@ -12,6 +12,8 @@ side) and per task (view, phase):
   each arm's enhanced poor test frames: Fig. 4 b/d, "test-time"), one per arm on enhanced poor
   training frames (Fig. 4 a/c, "train on enhanced"), and the competitor, one per training tier
   trained with degradation augmentation (``--augment robust``) on plain frames.
+- The gated pipeline (train/gated.py): the fold's quality model, and ``never`` / ``always`` /
+  ``auto`` on the fold's mixed-quality test frames.
 
 Every cell (SR model, classifier) is a file under ``OUT/cells`` (train/grid_cells.py), reused
 by ``resume``. Each classifier's per-frame predictions go to ``predictions.csv``; the summary
@@ -43,6 +45,16 @@ from echosr_edge.train.experiment_config import (
     ExperimentConfig,
     deviations,
     paper_checks,
+)
+from echosr_edge.train.gated import (
+    DECISION_COLUMNS,
+    classifier_tests,
+    enhance_unenhanced_tiers,
+    gated_rows,
+    mixed_test_frames,
+    quality_cell,
+    sr_arms,
+    summarise_gated,
 )
 from echosr_edge.train.grid_cells import CellHook, CellStore
 from echosr_edge.train.grid_summary import (
@@ -171,6 +183,8 @@ def _fold_cells(store, config, repeat, fold, sets, arms_frames, say) -> dict:
         plain_tests = {f"none|{t}": side("none", t, 1) for t in QUALITIES}
         for tier in QUALITIES:
             tests = {**plain_tests, **{f"{a}|poor": side(a, "poor", 1) for a in enhanced_arms}}
+            if tier == "good":  # the gated pipeline's classifier: SR on its good and medium test frames too
+                tests.update(classifier_tests(arms_frames, sets, config))
             say(f"r{repeat} f{fold} {task}: classifier on {tier}")
             cells[task][f"plain_{tier}"] = store.classifier(
                 repeat, fold, task, f"plain_{tier}", _classifier_cell(side("none", tier, 0), tests, task, config, seed, "none"))
@@ -183,6 +197,18 @@ def _fold_cells(store, config, repeat, fold, sets, arms_frames, say) -> dict:
                 cells[task][f"augmented_{tier}"] = store.classifier(
                     repeat, fold, task, f"augmented_{tier}", _classifier_cell(side("none", tier, 0), plain_tests, task, config, seed, "robust"))
     return cells
+
+
+def _quality(store, config, repeat, fold, frames, test_patients, arms_frames, sets, chain, say) -> dict:
+    """The fold's quality-model cell: trained on every training-side frame (the HR frame, as the runtime sees it)."""
+    def compute() -> dict:
+        train = [f for f in frames if f.patient not in test_patients]
+        train_hr = enhance("none", train, *chain)
+        test = [arms_frames["none"][f.key] for f in mixed_test_frames(sets)]
+        return quality_cell(train_hr, test, config, _fold_seed(repeat, fold), _predict)()
+
+    say(f"r{repeat} f{fold}: quality model for the gated pipeline")
+    return store.classifier(repeat, fold, "gated", "quality", compute)
 
 
 def _fingerprint(frames: list[Frame]) -> str:
@@ -222,7 +248,7 @@ def run_experiments(
     shared = None
     if config.sr_data == "all":
         shared = _sr_models(store, config, None, None, [f for f in frames if f.quality == "good"], say)
-    all_cells, fid, sr_meta = [], {}, {}
+    all_cells, quality_cells, fid, sr_meta = [], [], {}, {}
     for repeat in range(config.repeats):
         for fold, test_patients in enumerate(patient_folds(frames, config.folds, repeat)):
             sets = task_sets_for(frames, test_patients, QUALITIES, "poor", _fold_seed(repeat, fold))
@@ -237,16 +263,26 @@ def run_experiments(
             arms_frames = {"none": {f.key: e for f, e in zip(in_sets, enhance("none", in_sets, *chain))}}
             for arm in config.arms[1:]:
                 arms_frames[arm] = {f.key: e for f, e in zip(poor, enhance(arm, poor, *chain, restorers.get(arm)))}
+            enhance_unenhanced_tiers(arms_frames, sets, config, chain, restorers)
             test_good = [f for f in frames if f.quality == "good" and f.patient in test_patients]
             for arm in config.arms[1:]:
                 fid.setdefault(arm, []).append(fidelity(arm, test_good, *chain, restorers.get(arm)))
             cells = _fold_cells(store, config, repeat, fold, sets, arms_frames, say)
             all_cells.append((repeat, fold, cells))
+            if sr_arms(config):
+                quality_cells.append(_quality(store, config, repeat, fold, frames, test_patients, arms_frames, sets, chain, say))
     rows = prediction_rows(all_cells, by_key, config)
+    gated, decisions = gated_rows(all_cells, quality_cells, by_key, config) if quality_cells else ([], [])
+    rows += gated
     with open(out / "predictions.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(PREDICTION_COLUMNS)
         writer.writerows(rows)
+    if decisions:
+        with open(out / "gated.csv", "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(DECISION_COLUMNS)
+            writer.writerows(decisions)
     srgan_loss = sr_meta["srgan"][0].get("content_loss") if "srgan" in sr_meta else None
     departures = deviations(config, len(tree.patients), len(frames), srgan_loss)
     if tree.skipped:
@@ -261,6 +297,7 @@ def run_experiments(
         "data": {"root": str(root), "release": tree.release, "patients": len(tree.patients), "frames": len(frames),
                  "table1": table1(frames)},
         "sr_fidelity": _mean_fidelity(fid, config),
+        "gated": summarise_gated(rows, decisions, config),
         "sr_models": sr_meta,
         "cells": {"computed": store.computed, "skipped": store.skipped},
         "predictions": "predictions.csv",

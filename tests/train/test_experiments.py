@@ -16,7 +16,8 @@ from echosr_edge.train.experiment_report import write_report
 from echosr_edge.train.experiments import _mean_fidelity, run_experiments
 
 TINY = {"hr_size": 32, "classifier_size": 32, "classifier_epochs": 1, "sr_epochs": 1, "gan_epochs": 1, "sr_blocks": 1,
-        "sr_features": 8, "sr_patch_lr": 8, "sr_patches_per_frame": 1, "bootstrap": 200}
+        "sr_features": 8, "sr_patch_lr": 8, "sr_patches_per_frame": 1, "quality_size": 32, "quality_epochs": 1,
+        "bootstrap": 200}
 VOLATILE = {"seconds", "cells"}  # wall time, and how many cells were computed rather than reused
 
 
@@ -89,6 +90,78 @@ def test_report_starts_with_the_deviations_and_shows_paired_differences(grid):
         assert (out / png).stat().st_size > 1000
 
 
+def test_gated_pipeline_compares_never_always_and_auto_on_mixed_quality_frames(grid):
+    out, results, _ = grid
+    gated = results["gated"]
+    assert gated["policies"] == ["never", "always-srresnet", "auto-srresnet", "always-srgan", "auto-srgan"]
+    pairs = {(c["a"], c["b"]) for c in gated["phase"]["paired"]}
+    assert {("auto-srresnet", "never"), ("always-srresnet", "never"), ("auto-srresnet", "always-srresnet")} <= pairs
+    for c in gated["view"]["paired"]:
+        assert c["ci_low"] <= c["points"] <= c["ci_high"] and 0 <= c["mcnemar"]["p"] <= 1
+    never = gated["view"]["accuracy"]["never"]
+    assert never["n"] == sum(gated["view"]["by_tier"]["never"][t]["n"] for t in ("good", "medium", "poor"))
+    assert 0 <= gated["enhanced_share"]["all"] <= 1 and 0 <= gated["quality_model"]["accuracy"] <= 1
+
+
+def test_gated_rows_and_decisions_are_written_per_frame(grid):
+    out, results, _ = grid
+    with open(out / "predictions.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["setting"] == "gated"]
+    with open(out / "gated.csv") as fh:
+        decisions = list(csv.DictReader(fh))
+    assert {r["tier"] for r in rows} == {"good", "medium", "poor"}
+    per_policy = Counter(r["arm"] for r in rows if r["task"] == "view")
+    assert set(per_policy.values()) == {len(decisions)}
+    enhanced = {(d["fold"], d["patient"], d["view"], d["phase"]) for d in decisions if d["enhanced"] == "1"}
+    assert all((d["quality_predicted"] != "good") == (d["enhanced"] == "1") for d in decisions)
+    by_frame = {(r["fold"], r["patient"], r["view"], r["phase"], r["task"], r["arm"]): r["predicted"] for r in rows}
+    for (fold, patient, view, phase, task, arm), predicted in by_frame.items():
+        if arm == "auto-srgan":
+            source = "always-srgan" if (fold, patient, view, phase) in enhanced else "never"
+            assert predicted == by_frame[(fold, patient, view, phase, task, source)]
+
+
+def _gated_with_quality_saying(out, results, label: str):
+    """The gated section recomputed from the grid's cells with a quality model that says ``label`` for every frame."""
+    from echosr_edge.data.camus import read_camus
+    from echosr_edge.train.gated import gated_rows, summarise_gated
+
+    config = get_config("smoke", **TINY)
+    by_key = {f.key: f for f in read_camus(results["data"]["root"]).frames}
+    all_cells, quality_cells = [], []
+    for fold in range(2):
+        folder = out / "cells" / f"r0_f{fold}"
+        cells = {task: {"plain_good": json.loads((folder / task / "plain_good.json").read_text())} for task in ("view", "phase")}
+        quality = json.loads((folder / "gated" / "quality.json").read_text())
+        test = quality["tests"]["none|mixed"]
+        test["pred"] = [("good", "medium", "poor").index(label)] * len(test["keys"])
+        all_cells.append((0, fold, cells))
+        quality_cells.append(quality)
+    return summarise_gated(*gated_rows(all_cells, quality_cells, by_key, config), config)
+
+
+def test_auto_with_a_quality_model_that_says_poor_everywhere_equals_always(grid):
+    gated = _gated_with_quality_saying(*grid[:2], "poor")
+    assert gated["enhanced_share"]["all"] == 1
+    for task in ("view", "phase"):
+        auto_vs_always = next(c for c in gated[task]["paired"] if (c["a"], c["b"]) == ("auto-srresnet", "always-srresnet"))
+        assert auto_vs_always["points"] == 0 and auto_vs_always["mcnemar"]["a_only"] + auto_vs_always["mcnemar"]["b_only"] == 0
+        assert gated[task]["accuracy"]["auto-srgan"]["accuracy"] == gated[task]["accuracy"]["always-srgan"]["accuracy"]
+
+
+def test_auto_with_a_quality_model_that_says_good_everywhere_equals_never(grid):
+    gated = _gated_with_quality_saying(*grid[:2], "good")
+    assert gated["enhanced_share"]["all"] == 0
+    auto_vs_never = next(c for c in gated["phase"]["paired"] if (c["a"], c["b"]) == ("auto-srgan", "never"))
+    assert auto_vs_never["points"] == 0 and auto_vs_never["mcnemar"]["p"] == 1
+
+
+def test_report_has_the_gated_section(grid):
+    out, results, _ = grid
+    report = write_report(results, out).read_text()
+    assert "## The gated pipeline" in report and "| auto-srresnet − never |" in report
+
+
 def _cell_file(cells, label):
     """A cell's file from its progress label ('r0 f1 srgan', 'r0 f1 phase plain_good')."""
     repeat, fold, *rest = label.split()
@@ -102,7 +175,7 @@ def test_a_run_killed_after_some_cells_resumes_to_the_same_numbers(grid, tree, t
     # The files a run killed in its last fold leaves: every cell before the last fold's SRGAN.
     shutil.copytree(out / "cells", tmp_path / "cells")
     unfinished = order[order.index("r0 f1 srgan"):]
-    for label in unfinished[:1] + unfinished[-3:]:  # SRGAN and the last three classifiers (the rest are reused)
+    for label in unfinished[:1] + unfinished[-3:]:  # SRGAN and the last three cells (the rest are reused)
         _cell_file(tmp_path / "cells", label).unlink()
     done = []
 
@@ -114,8 +187,11 @@ def test_a_run_killed_after_some_cells_resumes_to_the_same_numbers(grid, tree, t
 
     with pytest.raises(Crash):
         run_experiments(tree, tmp_path, config, resume=True, on_cell=crash_after_two)
-    resumed = run_experiments(tree, tmp_path, config, resume=True)
+    heard = []
+    resumed = run_experiments(tree, tmp_path, config, resume=True, on_cell=lambda label, skipped: heard.append((label, skipped)))
     assert resumed["cells"]["computed"] == 2 and resumed["cells"]["skipped"] == len(order) - 2
+    assert order[-1] == "r0 f1 gated quality"  # the quality models are cells too: reused, or recomputed to the same numbers
+    assert ("r0 f0 gated quality", True) in heard and ("r0 f1 gated quality", False) in heard
     assert strip(resumed) == strip(uninterrupted)
 
 
