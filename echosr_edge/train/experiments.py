@@ -301,6 +301,7 @@ def run_experiments(
         "sr_models": sr_meta,
         "cells": {"computed": store.computed, "skipped": store.skipped},
         "predictions": "predictions.csv",
+        "gated_decisions": "gated.csv" if decisions else None,
         "seconds": time.perf_counter() - started,
     })
     (out / "results.json").write_text(json.dumps(results, indent=2, default=float) + "\n")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -82,8 +83,6 @@ def classifier_tests(arms_frames: dict, sets: dict, config) -> dict[str, list[Fr
 def quality_cell(train: list[Frame], test: list[Frame], config, seed: int, predict: Callable) -> Callable[[], dict]:
     """The fold's quality model: trained on ``train`` (every training-side frame), rating ``test``."""
     def compute() -> dict:
-        from dataclasses import replace
-
         from echosr_edge.train.classifier import train_classifier
 
         cfg = replace(config.schedule.quality, task="quality", seed=seed, device=config.device,
