@@ -59,7 +59,8 @@ def policies(config) -> list[str]:
 
 def comparisons(config) -> list[tuple[str, str]]:
     """(a, b) reported as a − b: auto − never, always − never, auto − always per SR arm."""
-    return [pair for a in sr_arms(config) for pair in ((f"auto-{a}", "never"), (f"always-{a}", "never"), (f"auto-{a}", f"always-{a}"))]
+    return [pair for a in sr_arms(config)
+            for pair in ((f"auto-{a}", "never"), (f"always-{a}", "never"), (f"auto-{a}", f"always-{a}"))]
 
 
 def mixed_test_frames(sets: dict) -> list[Frame]:
@@ -173,7 +174,8 @@ def summarise_gated(rows: list[tuple], decisions: list[tuple], config) -> dict |
     for task in TASKS:
         out[task] = {
             "accuracy": {name: _cell_summary(groups.get((task, name), []), task, n_boot) for name in names},
-            "by_tier": {name: {t: _cell_summary(groups.get((task, name, t), []), task, n_boot) for t in QUALITIES} for name in names},
+            "by_tier": {name: {t: _cell_summary(groups.get((task, name, t), []), task, n_boot) for t in QUALITIES}
+                        for name in names},
             "paired": [{"a": a, "b": b, **_paired(groups.get((task, a), []), groups.get((task, b), []), n_boot)}
                        for a, b in comparisons(config)],
         }
