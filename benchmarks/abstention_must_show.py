@@ -47,7 +47,12 @@ def _pipeline(bundle: Path, device: str, precision: str, crop: bool = False):
     if device not in runnable:
         return None
     profile = get_profile(device).with_formats(runnable[device].formats)
-    return open_session(bundle, profile, precision=precision, enhance="always", crop=crop, startup_check=False).pipeline
+    pipeline = open_session(bundle, profile, precision=precision, enhance="always", crop=crop, startup_check=False).pipeline
+    if crop:
+        from echosr_edge.runtime.sector import SectorCropper
+
+        pipeline.sector = SectorCropper(every=1)  # every frame is another scan: detect its sector afresh
+    return pipeline
 
 
 def _measure(pipeline, frames: list[np.ndarray]) -> dict:
@@ -97,7 +102,9 @@ def run(bundle: Path, out: Path, patients: int, n_outliers: int, devices: list[s
     trained = outlier_frames(n_outliers, TRAINING_KINDS, seed=seed + 2, size=size)
 
     def u8(image):
-        return (resize_unit(image, hr) * 255 + 0.5).astype(np.uint8)
+        # With the crop on, the frame at its own size (the crop needs the borders); off, at the models' size.
+        unit = image.astype(np.float32) / (255.0 if image.dtype == np.uint8 else 1.0) if crop else resize_unit(image, hr)
+        return (np.clip(unit, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
     report: dict = {"bundle": str(bundle), "precision": precision, "held_out_patients": patients, "seed": seed,
                     "style": style, "crop": crop,
