@@ -6,9 +6,9 @@ import pytest
 from echosr_edge.train.calibrate import (
     MAX_MIN_CONFIDENCE,
     calibration_record,
+    conformal_rank,
     expected_calibration_error,
     fit_temperature,
-    conformal_rank,
     min_confidence_for,
     ood_threshold_record,
     softmax,

@@ -59,6 +59,7 @@ def test_export_carries_the_threshold_and_checks_it_on_the_artifact(gate, tmp_pa
     assert entry.ood["threshold"] == pytest.approx(load_threshold(gate.checkpoint))
     check = entry.artifacts[0].verification["ood"]
     assert check["outlier_frames"] == 32 and check["cardiac_frames"] == 8
+    assert sum(frames for _, frames in check["cardiac_accepted_by_tier"].values()) == 8
     assert 0.0 <= check["cardiac_accepted"] <= 1.0 and 0.0 <= check["outliers_refused"] <= 1.0
 
 
