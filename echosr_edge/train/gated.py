@@ -37,7 +37,7 @@ import numpy as np
 from echosr_edge.data.records import QUALITIES, TASK_LABELS, Frame
 from echosr_edge.data.tasks import TASKS
 from echosr_edge.train.arms import CLASSICAL_ARMS, enhance
-from echosr_edge.train.grid_stats import accuracy_interval, balanced_accuracy, confusion
+from echosr_edge.train.grid_stats import accuracy_interval, balanced_accuracy, confusion, holm
 from echosr_edge.train.grid_summary import _cell_summary, _paired
 
 SETTING = "gated"
@@ -72,7 +72,8 @@ def enhance_unenhanced_tiers(arms_frames: dict, sets: dict, config, chain: tuple
     """Add each SR arm's output for the good and medium test frames to ``arms_frames`` (the grid enhances poor frames only)."""
     extra = [f for tier in QUALITIES if tier != "poor" for f in sets[tier][1]]
     for arm in sr_arms(config):
-        arms_frames[arm].update({f.key: e for f, e in zip(extra, enhance(arm, extra, *chain, restorers.get(arm)))})
+        outs = enhance(arm, extra, *chain, restorers.get(arm), config.downsample)
+        arms_frames[arm].update({f.key: e for f, e in zip(extra, outs)})
 
 
 def classifier_tests(arms_frames: dict, sets: dict, config) -> dict[str, list[Frame]]:
@@ -150,6 +151,16 @@ def _enhanced_share(decisions: list[tuple]) -> dict:
             "by_tier": {t: enhanced[t] / total[t] if total[t] else float("nan") for t in QUALITIES}}
 
 
+def _paired_family(groups: dict, task: str, pairs: list[tuple[str, str]], n_boot: int) -> list[dict]:
+    """The task's paired differences as one family: Bonferroni intervals and Holm-adjusted McNemar p (as the Fig. 4 tables)."""
+    cells = [{"a": a, "b": b, **_paired(groups.get((task, a), []), groups.get((task, b), []), n_boot, family=len(pairs))}
+             for a, b in pairs]
+    finite = [c for c in cells if np.isfinite(c["mcnemar"]["p"])]
+    for c, p in zip(finite, holm([c["mcnemar"]["p"] for c in finite])):
+        c["mcnemar"]["p_holm"] = p
+    return cells
+
+
 def summarise_gated(rows: list[tuple], decisions: list[tuple], config) -> dict | None:
     """results.json's ``gated`` section (None when the grid has no SR arm)."""
     if not sr_arms(config):
@@ -176,8 +187,7 @@ def summarise_gated(rows: list[tuple], decisions: list[tuple], config) -> dict |
             "accuracy": {name: _cell_summary(groups.get((task, name), []), task, n_boot) for name in names},
             "by_tier": {name: {t: _cell_summary(groups.get((task, name, t), []), task, n_boot) for t in QUALITIES}
                         for name in names},
-            "paired": [{"a": a, "b": b, **_paired(groups.get((task, a), []), groups.get((task, b), []), n_boot)}
-                       for a, b in comparisons(config)],
+            "paired": _paired_family(groups, task, comparisons(config), n_boot),
         }
     return out
 
@@ -206,10 +216,15 @@ def gated_markdown(gated: dict | None) -> list[str]:
         for name in gated["policies"]:
             tiers = gated[task]["by_tier"][name]
             lines.append(f"| {name} | {_pct(gated[task]['accuracy'][name])} | {' | '.join(_pct(tiers[t]) for t in QUALITIES)} |")
-        lines += ["", "| a − b | difference (points) [95 % CI] | p McNemar | p bootstrap |", "|---|---|---|---|"]
+        lines += ["", f"Paired differences; family-wise: Bonferroni intervals and Holm-adjusted McNemar p over these {len(gated[task]['paired'])}:",
+                  "", "| a − b | difference (points) [95 % CI] | family-wise CI | p McNemar | p Holm | p bootstrap |",
+                  "|---|---|---|---|---|---|"]
         for c in gated[task]["paired"]:
             diff = "—" if np.isnan(c["points"]) else f"{c['points']:+.1f} [{c['ci_low']:+.1f}, {c['ci_high']:+.1f}]"
-            lines.append(f"| {c['a']} − {c['b']} | {diff} | {c['mcnemar']['p']:.3f} | {c['p_bootstrap']:.3f} |")
+            family = "—" if np.isnan(c["ci_family_low"]) else f"[{c['ci_family_low']:+.1f}, {c['ci_family_high']:+.1f}]"
+            holm_p = c["mcnemar"].get("p_holm")
+            lines.append(f"| {c['a']} − {c['b']} | {diff} | {family} | {c['mcnemar']['p']:.3f} | "
+                         f"{'—' if holm_p is None else f'{holm_p:.3f}'} | {c['p_bootstrap']:.3f} |")
     return lines
 
 
