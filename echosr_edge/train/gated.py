@@ -221,7 +221,7 @@ def gated_markdown(gated: dict | None) -> list[str]:
                   "|---|---|---|---|---|---|"]
         for c in gated[task]["paired"]:
             diff = "—" if np.isnan(c["points"]) else f"{c['points']:+.1f} [{c['ci_low']:+.1f}, {c['ci_high']:+.1f}]"
-            family = "—" if np.isnan(c["ci_family_low"]) else f"[{c['ci_family_low']:+.1f}, {c['ci_family_high']:+.1f}]"
+            family = "—" if np.isnan(c.get("ci_family_low", np.nan)) else f"[{c['ci_family_low']:+.1f}, {c['ci_family_high']:+.1f}]"
             holm_p = c["mcnemar"].get("p_holm")
             lines.append(f"| {c['a']} − {c['b']} | {diff} | {family} | {c['mcnemar']['p']:.3f} | "
                          f"{'—' if holm_p is None else f'{holm_p:.3f}'} | {c['p_bootstrap']:.3f} |")
