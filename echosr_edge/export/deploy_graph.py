@@ -14,8 +14,9 @@ checks every artifact against the PyTorch model as before. The layer keeps the c
 so ignored scopes and float-layer reports still name it.
 
 Rejected, measured: PRelu with one slope as LeakyRelu (ONNX Runtime then fuses it into the
-conv) made FP32 SR about 12 % faster but cost the ONNX Runtime INT8 SR 8 dB of PSNR against
-FP32 (51.5 → 43.1 dB, budget 40), as its quantiser then quantises every activation.
+conv) made FP32 SR about 12 % faster but cost the ONNX Runtime INT8 SR 7.5 dB of PSNR against
+FP32 (48.9 → 41.4 dB in export verification, budget 40): its quantiser then quantises
+every activation.
 """
 
 from __future__ import annotations
