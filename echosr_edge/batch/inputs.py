@@ -20,6 +20,9 @@ from echosr_edge.errors import EchoSRError
 from echosr_edge.runtime.readers import file_kind, open_file, read_dicom_frames
 
 KINDS = ("nifti", "dicom", "image", "video")  # what a batch reads (not MetaImage)
+# Annotations beside the acquisitions in a CAMUS-format tree, not scans: CAMUS's segmentation
+# masks (``_gt``) and the simulator's clean twins (``_clean``). Passed over unless asked for.
+GROUND_TRUTH = ("*_gt.nii", "*_gt.nii.gz", "*_clean.nii", "*_clean.nii.gz")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Discovery:
     files: tuple[InputFile, ...]
     unsupported: int  # files of no kind the batch reads
     filtered: int  # supported files left out by --include/--exclude
+    ground_truth: int = 0  # masks and clean twins passed over (GROUND_TRUTH)
 
 
 def input_kind(path: Path) -> str | None:
@@ -57,18 +61,20 @@ def discover_inputs(
     include: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
     skip_under: Path | None = None,
+    ground_truth: bool = False,
 ) -> Discovery:
     """Every supported file under ``root`` (recursive, hidden entries skipped), sorted by path.
 
     A file is kept when it matches an ``include`` glob (all files when there is none) and no
     ``exclude`` glob. ``skip_under`` (the output folder, when it lies inside ``root``) is never
-    entered, so a second run does not read the first run's images.
+    entered, so a second run does not read the first run's images. Segmentation masks and clean
+    twins (``GROUND_TRUTH``) are passed over and counted unless ``ground_truth``.
     """
     root = Path(root)
     if not root.is_dir():
         raise EchoSRError(f"input folder not found: {root}")
     skip = Path(skip_under).resolve() if skip_under else None
-    files, unsupported, filtered = [], 0, 0
+    files, unsupported, filtered, annotations = [], 0, 0, 0
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(
@@ -83,12 +89,15 @@ def discover_inputs(
                 unsupported += 1
                 continue
             relative = path.relative_to(root).as_posix()
+            if not ground_truth and matches(relative, GROUND_TRUTH):
+                annotations += 1
+                continue
             if (include and not matches(relative, include)) or matches(relative, exclude):
                 filtered += 1
                 continue
             files.append(InputFile(path, relative, kind))
     files.sort(key=lambda f: f.relative)
-    return Discovery(tuple(files), unsupported, filtered)
+    return Discovery(tuple(files), unsupported, filtered, annotations)
 
 
 # ---------------------------------------------------------------- reading

@@ -56,6 +56,7 @@ class BatchConfig:
     threads: int = 1
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    ground_truth: bool = False  # also read masks and clean twins (inputs.GROUND_TRUTH)
     keep_phi: bool = False
     write_images: bool = True
     trust: tuple[Path, ...] = ()  # public keys / folders; with the configured trust store, unsigned bundles are refused
@@ -96,6 +97,7 @@ class BatchResult:
     reports: ReportPaths
     unsupported: int = 0
     filtered: int = 0
+    ground_truth: int = 0  # masks and clean twins passed over
     abstained: int = 0  # frames given no answer
     device: str = ""  # the device profile that ran, and why (``--device auto`` says its reason)
 
@@ -270,11 +272,14 @@ def run_batch(
     input_root, out = Path(input_root), Path(out)
     if config.workers < 1 or config.threads < 1:
         raise EchoSRError(f"workers and threads must be at least 1, got {config.workers} and {config.threads}")
-    discovery: Discovery = discover_inputs(input_root, config.include, config.exclude, skip_under=out)
+    discovery: Discovery = discover_inputs(input_root, config.include, config.exclude, skip_under=out,
+                                                 ground_truth=config.ground_truth)
     if not discovery.files:
         raise EchoSRError(
             f"no input files under {input_root} (NIfTI, DICOM, PNG/JPEG, mp4/avi"
-            + (", after --include/--exclude)" if discovery.filtered else ")")
+            + (", after --include/--exclude" if discovery.filtered else "")
+            + (f"; {discovery.ground_truth} ground-truth files passed over: --ground-truth reads them" if discovery.ground_truth else "")
+            + ")"
         )
     profile, manifest, artifacts, device_reason = _open_bundle(config)
     if on_device:
@@ -326,6 +331,7 @@ def run_batch(
             "keep_phi": config.keep_phi,
             "unsupported": discovery.unsupported,
             "filtered": discovery.filtered,
+            "ground truth passed over": discovery.ground_truth,
             "tasks": {m.name: list(m.labels) for m in manifest.classifiers() if m.task != "cardiac"},
             "abstention": "on" if config.abstain else "off",
         }
@@ -344,5 +350,6 @@ def run_batch(
         unsupported=discovery.unsupported,
         device=f"{profile.name}: {device_reason}",
         filtered=discovery.filtered,
+        ground_truth=discovery.ground_truth,
     )
 

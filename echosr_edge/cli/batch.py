@@ -73,6 +73,8 @@ class ProgressBar:
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(min=1), help="Engine threads per worker.")
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files whose path under IN (or name) matches; repeatable.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files whose path under IN (or name) matches; repeatable.")
+@click.option("--ground-truth", is_flag=True,
+              help="Also read ground-truth files (CAMUS *_gt masks, the simulator's *_clean twins); passed over by default.")
 @click.option("--keep-phi", is_flag=True, help="Copy DICOM patient identifiers into the results (off: they never leave the scans).")
 @click.option("--no-images", is_flag=True, help="Do not write the enhanced frames as PNG.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -94,6 +96,7 @@ def command(
     threads: int,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    ground_truth: bool,
     keep_phi: bool,
     no_images: bool,
     quiet: bool,
@@ -126,6 +129,7 @@ def command(
         threads=threads,
         include=include,
         exclude=exclude,
+        ground_truth=ground_truth,
         keep_phi=keep_phi,
         write_images=not no_images,
         trust=trust,
@@ -152,6 +156,8 @@ def command(
         f"{result.ok} of {result.inputs} files processed{resumed}, {result.failed} failed; "
         f"{result.frames} frames in {time.perf_counter() - started:.1f} s; no answer for {result.abstained} frames"
     )
+    if result.ground_truth:
+        click.echo(f"passed over {result.ground_truth} ground-truth files (masks, clean twins); --ground-truth reads them")
     for relative, error in result.errors[:10]:
         click.echo(f"  failed: {relative}: {error}")
     if len(result.errors) > 10:

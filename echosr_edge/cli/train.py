@@ -267,6 +267,9 @@ def _named_files(values: tuple[str, ...], option: str) -> tuple[tuple[str, Path]
 @click.option("--classifier-size", type=click.IntRange(min=16), help="Classifier input size (default: the schedule's).")
 @click.option("--enhance-mode", default="down-up", show_default=True, type=click.Choice(["down-up", "direct"]),
               help="down-up: arm(bicubic ↓4(x)) at the HR size; direct: arm(x), 4x larger, resized for the classifier.")
+@click.option("--downsample", default="bicubic", show_default=True, type=click.Choice(["bicubic", "area"]),
+              help="The down-up chain's ↓4 and the SR training pairs': bicubic (aliases, as the runtime's chain) or area "
+                   "(the anti-aliased block mean).")
 @click.option("--augmented/--no-augmented", default=True, show_default=True,
               help="Train the competitor: classifiers with --augment robust on plain frames.")
 @click.option("--imagenet-weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="torchvision resnet18-*.pth file.")
@@ -274,7 +277,8 @@ def _named_files(values: tuple[str, ...], option: str) -> tuple[tuple[str, Path]
 @click.option("--resume", is_flag=True, help="Reuse the finished cells under OUT/cells (same settings only).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (training, enhancement and evaluation).")
 def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_checkpoints, sr_pretrained, vgg_weights, srgan_init,
-                hr_size, classifier_size, enhance_mode, augmented, imagenet_weights, allow_deviation, resume, device) -> None:
+                hr_size, classifier_size, enhance_mode, downsample, augmented, imagenet_weights, allow_deviation, resume,
+                device) -> None:
     """Reproduce the study's grid on ROOT with control arms, per-frame predictions and paired tests."""
     from echosr_edge.train.experiment_config import get_config
     from echosr_edge.train.experiment_report import write_report
@@ -290,7 +294,7 @@ def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_chec
         schedule, folds=folds, repeats=repeats, sr_data=sr_data, sr_models=kinds,
         sr_checkpoints=_named_files(sr_checkpoints, "--sr-checkpoint"), sr_pretrained=pretrained, vgg_weights=vgg_weights,
         srgan_from_srresnet=srgan_init == "srresnet", hr_size=hr_size, classifier_size=classifier_size,
-        enhance_mode=enhance_mode, augmented=augmented, imagenet_weights=imagenet_weights, allow_deviation=allow_deviation,
+        enhance_mode=enhance_mode, downsample=downsample, augmented=augmented, imagenet_weights=imagenet_weights, allow_deviation=allow_deviation,
         device=device,
     )
     results = run_experiments(root, out, config, progress=lambda msg: click.echo(msg, err=True), resume=resume)

@@ -42,13 +42,26 @@ def resize_unit(image: np.ndarray, size: int) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
-    """size×size float32 HR in [0, 1] → (size/scale)² LR by bicubic interpolation."""
+# How HR becomes LR. "bicubic": OpenCV's cubic interpolation, which samples without a low-pass
+# and so aliases at ×4 (the product's runtime chain); "area": the mean of each scale×scale block,
+# an anti-aliased ↓ (the grid's --downsample switch).
+DOWNSAMPLERS: dict[str, int] = {"bicubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA}
+
+
+def downscale(hr: np.ndarray, scale: int, method: str = "bicubic") -> np.ndarray:
+    """size×size float32 HR in [0, 1] → (size/scale)² LR by ``method`` (see DOWNSAMPLERS)."""
+    if method not in DOWNSAMPLERS:
+        raise ConfigError(f"unknown downsampler {method!r}; known: {', '.join(DOWNSAMPLERS)}")
     h, w = hr.shape[:2]
     if h % scale or w % scale:
         raise ConfigError(f"HR size {h}x{w} is not divisible by the scale {scale}")
-    lr = cv2.resize(hr, (w // scale, h // scale), interpolation=cv2.INTER_CUBIC)
+    lr = cv2.resize(hr, (w // scale, h // scale), interpolation=DOWNSAMPLERS[method])
     return np.clip(lr, 0.0, 1.0)
+
+
+def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
+    """size×size float32 HR in [0, 1] → (size/scale)² LR by bicubic interpolation."""
+    return downscale(hr, scale, "bicubic")
 
 
 def bicubic_up(lr: np.ndarray, scale: int) -> np.ndarray:

@@ -3,7 +3,8 @@
 Every arm runs through one chain, so a difference between arms is the arm's and not the
 chain's. The frame is first resized to the HR size (``resize_unit``); then, by mode:
 
-- ``down-up`` (the study's reading): the arm restores bicubic ↓scale(HR) to the HR size:
+- ``down-up`` (the study's reading): the arm restores ↓scale(HR) to the HR size (↓: bicubic, or
+  ``downsample='area'``, the anti-aliased block mean, with SR trained on the same kind of pairs):
   ``bicubic`` is bicubic ↑scale, an SR arm is SR(LR); ``none`` is HR itself (the identity).
 - ``direct``: the arm enlarges HR itself ×scale: ``bicubic`` is bicubic ↑scale(HR), an SR arm
   is SR(HR); ``none`` is HR. The classifier resizes the larger frame to its input size.
@@ -28,7 +29,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from echosr_edge.data.preprocess import as_batch, bicubic_down, bicubic_up, resize_unit
+from echosr_edge.data.preprocess import as_batch, bicubic_up, downscale, resize_unit
 from echosr_edge.data.records import Frame
 from echosr_edge.errors import ConfigError
 from echosr_edge.metrics import ssim
@@ -60,17 +61,18 @@ def nlmeans(hr: np.ndarray, strength: float = NLM_STRENGTH) -> np.ndarray:
     return cv2.fastNlMeansDenoising(u8, None, h=strength, templateWindowSize=7, searchWindowSize=21).astype(np.float32) / 255.0
 
 
-def arm_inputs(frames: list[Frame], hr_size: int, scale: int, mode: str) -> tuple[list[np.ndarray], np.ndarray]:
-    """(HR images, the N×1×h×w batch a restorer receives in ``mode``)."""
+def arm_inputs(frames: list[Frame], hr_size: int, scale: int, mode: str, downsample: str = "bicubic") -> tuple[list[np.ndarray], np.ndarray]:
+    """(HR images, the N×1×h×w batch a restorer receives in ``mode``; ↓ by ``downsample`` in down-up)."""
     hr = [resize_unit(f.image, hr_size) for f in frames]
     if check_mode(mode) == "down-up":
-        return hr, as_batch([bicubic_down(x, scale) for x in hr]) if hr else np.empty((0, 1, 1, 1), np.float32)
+        return hr, as_batch([downscale(x, scale, downsample) for x in hr]) if hr else np.empty((0, 1, 1, 1), np.float32)
     return hr, as_batch(hr) if hr else np.empty((0, 1, 1, 1), np.float32)
 
 
-def restore(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str, restorer: Restore | None = None) -> list[np.ndarray]:
+def restore(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str, restorer: Restore | None = None,
+            downsample: str = "bicubic") -> list[np.ndarray]:
     """Float [0, 1] outputs of ``arm`` for ``frames`` (HR-sized, or ×scale for SR/bicubic in direct mode)."""
-    hr, inputs = arm_inputs(frames, hr_size, scale, mode)
+    hr, inputs = arm_inputs(frames, hr_size, scale, mode, downsample)
     if arm == "none":
         return hr
     if arm == "nlmeans":
@@ -82,9 +84,10 @@ def restore(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str, 
     return list(restorer(inputs)[:, 0]) if len(frames) else []
 
 
-def enhance(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str, restorer: Restore | None = None) -> list[Frame]:
+def enhance(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str, restorer: Restore | None = None,
+            downsample: str = "bicubic") -> list[Frame]:
     """``frames`` through ``arm`` as uint8 frame records, ``meta['arm']`` recording which."""
-    outs = restore(arm, frames, hr_size, scale, mode, restorer)
+    outs = restore(arm, frames, hr_size, scale, mode, restorer, downsample)
     return [
         dataclasses.replace(f, image=(np.clip(o, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), meta={**f.meta, "arm": arm})
         for f, o in zip(frames, outs)
@@ -125,12 +128,13 @@ def _ssim_map(ref: np.ndarray, out: np.ndarray) -> np.ndarray:
     return full
 
 
-def fidelity(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str, restorer: Restore | None = None) -> dict:
+def fidelity(arm: str, frames: list[Frame], hr_size: int, scale: int, mode: str, restorer: Restore | None = None,
+             downsample: str = "bicubic") -> dict:
     """Mean PSNR/SSIM of ``arm`` on ``frames`` against their HR: whole frame, sector, centre patch."""
     if not frames:
         return {"frames": 0}
-    hr, _ = arm_inputs(frames, hr_size, scale, mode)
-    outs = restore(arm, frames, hr_size, scale, mode, restorer)
+    hr, _ = arm_inputs(frames, hr_size, scale, mode, downsample)
+    outs = restore(arm, frames, hr_size, scale, mode, restorer, downsample)
     sums: dict[str, list[float]] = {k: [] for k in ("psnr", "ssim", "psnr_sector", "ssim_sector", "psnr_patch", "ssim_patch")}
     enlarged = False
     for ref, out in zip(hr, outs):

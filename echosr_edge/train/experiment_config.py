@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from echosr_edge.data.preprocess import DOWNSAMPLERS
 from echosr_edge.errors import ConfigError, EchoSRError
 from echosr_edge.train.arms import CLASSICAL_ARMS, check_mode
 from echosr_edge.train.configs import TrainingSchedule, get_schedule
@@ -45,6 +46,7 @@ class ExperimentConfig:
     vgg_weights: Path | None = None
     srgan_from_srresnet: bool = True
     enhance_mode: str = "down-up"
+    downsample: str = "bicubic"  # the down-up chain's ↓ (and the SR pairs'): "bicubic" or "area" (anti-aliased)
     augmented: bool = True
     imagenet_weights: Path | None = None
     device: str = "auto"
@@ -53,6 +55,8 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         check_mode(self.enhance_mode)
+        if self.downsample not in DOWNSAMPLERS:
+            raise ConfigError(f"unknown downsample {self.downsample!r}; known: {', '.join(DOWNSAMPLERS)}")
         unknown = [k for k in self.sr_models if k not in SR_KINDS]
         if unknown:
             raise ConfigError(f"unknown SR model(s) {unknown}; known: {', '.join(SR_KINDS)}")

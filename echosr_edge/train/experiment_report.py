@@ -28,6 +28,17 @@ def _diff(c: dict) -> str:
     return f"{c['points']:+.1f} [{c['ci_low']:+.1f}, {c['ci_high']:+.1f}]"
 
 
+def _family(c: dict) -> str:
+    if math.isnan(c.get("ci_family_low", math.nan)):
+        return "—"
+    return f"[{c['ci_family_low']:+.1f}, {c['ci_family_high']:+.1f}]"
+
+
+def _p_holm(c: dict) -> str:
+    p = c["mcnemar"].get("p_holm")
+    return "—" if p is None else f"{p:.3f}"
+
+
 def _header(results: dict) -> list[str]:
     cfg = results["config"]
     clf, sr, gan = cfg["schedule"]["classifier"], cfg["schedule"]["sr"], cfg["schedule"]["srgan"]
@@ -42,7 +53,8 @@ def _header(results: dict) -> list[str]:
         f"- protocol: patient-grouped {cfg['folds']}-fold cross-validation × {cfg['repeats']} repeat(s); every poor frame of the "
         "task sets is tested once per repeat; SR fine-tuned per fold on the fold's training-side good frames"
         + (" (here: every good frame, `--sr-data all`)" if cfg["sr_data"] == "all" else ""),
-        (f"- arms: {', '.join(results['arms'])}; enhancement mode `{cfg['enhance_mode']}` at HR {cfg['hr_size']}², ×{cfg['scale']}; "
+        (f"- arms: {', '.join(results['arms'])}; enhancement mode `{cfg['enhance_mode']}` at HR {cfg['hr_size']}², ×{cfg['scale']}"
+         + (f" (↓ by `{cfg.get('downsample', 'bicubic')}`)" if cfg["enhance_mode"] == "down-up" else "") + "; "
          f"classifier input {cfg['classifier_size']}²"),
         f"- classifier: ResNet-18, {clf['epochs']} epochs, batch {clf['batch']}, Adam {clf['lr']:g}; "
         f"SRResNet {sr['epochs']} epochs; SRGAN {gan['epochs']} epochs"
@@ -88,11 +100,15 @@ def report_markdown(results: dict) -> str:
                   f"| arm | {' | '.join(f'{tier_word} {t}' for t in QUALITIES)} | balanced acc. (poor) |", "|---|---|---|---|---|"]
         for arm, cells in results["fig4"][task][setting].items():
             lines.append(f"| {arm} | {' | '.join(_acc(cells[t]) for t in QUALITIES)} | {cells['poor']['balanced_accuracy'] * 100:.1f} |")
-        lines += ["", "Paired differences (points, a − b, [95 % CI]); p: exact McNemar on repeat 0 | paired bootstrap; MDD: 80 % power:", "",
-                  f"| a − b | {tier_word} tier | difference | p McNemar | p bootstrap | MDD |", "|---|---|---|---|---|---|"]
+        family = len(results["paired"][task][setting])
+        lines += ["", ("Paired differences (points, a − b, [95 % CI]); family-wise: Bonferroni 95 % intervals over this table's "
+                       f"{family} comparisons; p: exact McNemar on repeat 0, Holm-adjusted over the table | paired bootstrap; "
+                       "MDD: 80 % power:"), "",
+                  f"| a − b | {tier_word} tier | difference | family-wise CI | p McNemar | p Holm | p bootstrap | MDD |",
+                  "|---|---|---|---|---|---|---|---|"]
         for c in results["paired"][task][setting]:
-            lines.append(f"| {c['a']} − {c['b']} | {c['tier']} | {_diff(c)} | {c['mcnemar']['p']:.3f} | {c['p_bootstrap']:.3f} | "
-                         f"{c['mdd_points']:.1f} |")
+            lines.append(f"| {c['a']} − {c['b']} | {c['tier']} | {_diff(c)} | {_family(c)} | {c['mcnemar']['p']:.3f} | {_p_holm(c)} | "
+                         f"{c['p_bootstrap']:.3f} | {c['mdd_points']:.1f} |")
     lines += ["", "The paper's stated Fig. 4 averages (it does not say whether points or relative change):", ""]
     lines += [f"- {s}" for s in FIG4_STATED]
     lines += ["", "Figures: `fig4.png` (accuracy per arm with intervals), `forest.png` (paired differences)."]

@@ -79,7 +79,7 @@ def _train_sr_cell(kind: str, frames: list[Frame], path: Path, config: Experimen
 
     files = Checkpointing.beside(path, resume=resume)
     base = config.schedule.sr if kind == "srresnet" else config.schedule.srgan
-    cfg = replace(base, seed=seed, device=config.device, pretrained=start)
+    cfg = replace(base, seed=seed, device=config.device, pretrained=start, downsample=config.downsample)
     meta = {"role": "sr", "model": kind, "hr_size": cfg.hr_size, "scale": cfg.scale, "train_frames": len(frames),
             "init": "pretrained" if start else cfg.init, "pretrained": _where(start, path)}
     if kind == "srresnet":
@@ -236,10 +236,10 @@ def run_experiments(
             poor = [f for f in in_sets if f.quality == "poor"]
             arms_frames = {"none": {f.key: e for f, e in zip(in_sets, enhance("none", in_sets, *chain))}}
             for arm in config.arms[1:]:
-                arms_frames[arm] = {f.key: e for f, e in zip(poor, enhance(arm, poor, *chain, restorers.get(arm)))}
+                arms_frames[arm] = {f.key: e for f, e in zip(poor, enhance(arm, poor, *chain, restorers.get(arm), config.downsample))}
             test_good = [f for f in frames if f.quality == "good" and f.patient in test_patients]
             for arm in config.arms[1:]:
-                fid.setdefault(arm, []).append(fidelity(arm, test_good, *chain, restorers.get(arm)))
+                fid.setdefault(arm, []).append(fidelity(arm, test_good, *chain, restorers.get(arm), config.downsample))
             cells = _fold_cells(store, config, repeat, fold, sets, arms_frames, say)
             all_cells.append((repeat, fold, cells))
     rows = prediction_rows(all_cells, by_key, config)

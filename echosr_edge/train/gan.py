@@ -78,7 +78,7 @@ def train_srgan(
     seed_everything(config.seed)
     device = pick_device(config.device, info.local_rank)
     amp = uses_amp(device, config.amp)
-    lr_imgs, hr_imgs = make_pairs(frames, config.hr_size, config.scale)
+    lr_imgs, hr_imgs = make_pairs(frames, config.hr_size, config.scale, config.downsample)
     generator, _ = build_sr_model(config)
     discriminator = Discriminator(features=config.discriminator_features)
     content_loss, note = content_loss_from(config.vgg_weights, config.vgg_layer)
@@ -94,7 +94,7 @@ def train_srgan(
     g_scaler, d_scaler = grad_scaler(device, amp), grad_scaler(device, amp)
     rng = np.random.default_rng(config.seed)
     sampler = PatchSampler(lr_imgs, hr_imgs, config, rng)
-    val = make_pairs(validation, config.hr_size, config.scale) if validation else None
+    val = make_pairs(validation, config.hr_size, config.scale, config.downsample) if validation else None
     total_steps = config.epochs * sampler.steps_per_epoch()
 
     def run_epoch(epoch: int) -> dict:

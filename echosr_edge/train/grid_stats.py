@@ -11,6 +11,10 @@ bootstrap. Paired differences resample the same patients for both arms, so the p
   the discordant pairs) over the rows in ``mcnemar_rows`` (one repeat: each frame once, the
   test's independence assumption as close as the data allow); and the minimum detectable
   difference at 80 % power, two-sided α = 0.05: (z₀.₉₇₅ + z₀.₈) × the bootstrap standard error.
+- Multiplicity: a report makes many comparisons, and "every interval includes 0" is a claim
+  about all of them at once. ``paired_difference(..., family=m)`` also returns the Bonferroni
+  interval (percentiles α/2m, 1 − α/2m of the same bootstrap draws) and ``holm`` adjusts a
+  family's McNemar p-values (Holm's step-down: controls the family-wise error at α).
 """
 
 from __future__ import annotations
@@ -63,8 +67,25 @@ def mcnemar_exact(correct_a, correct_b) -> dict:
     return {"a_only": a_only, "b_only": b_only, "p": p}
 
 
-def paired_difference(correct_a, correct_b, patients, mcnemar_rows=None, n_boot: int = BOOTSTRAP, seed: int = 0) -> dict:
-    """accuracy(a) − accuracy(b) in points with its paired patient-cluster bootstrap interval and tests."""
+def holm(p_values) -> list[float]:
+    """Holm-adjusted p-values (same order): min(1, max over the step-down of (m − rank) × p)."""
+    p = np.asarray(p_values, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.empty_like(p)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p) - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted.tolist()
+
+
+def paired_difference(correct_a, correct_b, patients, mcnemar_rows=None, n_boot: int = BOOTSTRAP, seed: int = 0,
+                      family: int = 1) -> dict:
+    """accuracy(a) − accuracy(b) in points with its paired patient-cluster bootstrap interval and tests.
+
+    ``family``: how many comparisons this one is judged with; the Bonferroni interval
+    (``ci_family_low``/``ci_family_high``) covers all of them together at 1 − α.
+    """
     from scipy.stats import norm
 
     a = np.asarray(correct_a, dtype=np.float64)
@@ -74,6 +95,7 @@ def paired_difference(correct_a, correct_b, patients, mcnemar_rows=None, n_boot:
         raise ValueError("paired rows must line up: the same frames, in the same order, for both arms")
     if len(a) == 0:
         return {"points": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_bootstrap": math.nan,
+                "ci_family_low": math.nan, "ci_family_high": math.nan, "family": family,
                 "mcnemar": {"a_only": 0, "b_only": 0, "p": math.nan}, "mdd_points": math.nan, "n": 0}
     inverse, k = _clusters(patients)
     diff = _per_cluster(a - b, inverse, k)
@@ -81,6 +103,7 @@ def paired_difference(correct_a, correct_b, patients, mcnemar_rows=None, n_boot:
     idx = _boot_indices(k, n_boot, seed)
     boot = diff[idx].sum(1) / np.maximum(counts[idx].sum(1), 1) * 100.0
     low, high = np.quantile(boot, [ALPHA / 2, 1 - ALPHA / 2])
+    family_low, family_high = np.quantile(boot, [ALPHA / (2 * family), 1 - ALPHA / (2 * family)])
     p_boot = min(1.0, 2.0 * min(float((boot <= 0).mean()), float((boot >= 0).mean())))
     rows = np.ones(len(a), bool) if mcnemar_rows is None else np.asarray(mcnemar_rows, bool)
     se = float(boot.std(ddof=1))
@@ -90,6 +113,9 @@ def paired_difference(correct_a, correct_b, patients, mcnemar_rows=None, n_boot:
         "ci_low": float(low),
         "ci_high": float(high),
         "p_bootstrap": p_boot,
+        "ci_family_low": float(family_low),
+        "ci_family_high": float(family_high),
+        "family": family,
         "mcnemar": mcnemar_exact(a[rows] > 0.5, b[rows] > 0.5),
         "se_points": se,
         "mdd_points": float(mdd),

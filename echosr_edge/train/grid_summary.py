@@ -24,6 +24,7 @@ from echosr_edge.train.grid_stats import (
     accuracy_interval,
     balanced_accuracy,
     confusion,
+    holm,
     paired_difference,
 )
 
@@ -78,14 +79,15 @@ def _cell_summary(group: list[tuple], task: str, n_boot: int) -> dict:
     return result
 
 
-def _paired(a: list[tuple], b: list[tuple], n_boot: int) -> dict:
+def _paired(a: list[tuple], b: list[tuple], n_boot: int, family: int = 1) -> dict:
     """Pair rows on (repeat, fold, frame); McNemar on repeat 0's pairs."""
     index_b = {(r[0], r[1], r[6], r[7], r[8]): r for r in b}
     pairs = [(r, index_b[(r[0], r[1], r[6], r[7], r[8])]) for r in a if (r[0], r[1], r[6], r[7], r[8]) in index_b]
     pairs.sort(key=lambda p: (p[0][0], p[0][1], p[0][6], p[0][7], p[0][8]))
     ca = [x[10] == x[11] for x, _ in pairs]
     cb = [y[10] == y[11] for _, y in pairs]
-    return paired_difference(ca, cb, [x[6] for x, _ in pairs], mcnemar_rows=[x[0] == 0 for x, _ in pairs], n_boot=n_boot)
+    return paired_difference(ca, cb, [x[6] for x, _ in pairs], mcnemar_rows=[x[0] == 0 for x, _ in pairs], n_boot=n_boot,
+                             family=family)
 
 
 def comparisons_for(arms: list[str]) -> list[tuple[str, str]]:
@@ -116,10 +118,14 @@ def summarise(rows: list[tuple], config) -> dict:
         for setting in SETTINGS:
             fig4[task][setting] = {arm: {tier: _cell_summary(groups[(task, setting, arm, None, tier)], task, n_boot)
                                          for tier in QUALITIES} for arm in arms}
-            paired[task][setting] = [
-                {"a": a, "b": b, "tier": tier, **_paired(groups[(task, setting, a, None, tier)], groups[(task, setting, b, None, tier)], n_boot)}
-                for a, b in comparisons_for(arms) for tier in QUALITIES
-            ]
+            family = [(a, b, tier) for a, b in comparisons_for(arms) for tier in QUALITIES]
+            cells = [{"a": a, "b": b, "tier": tier, **_paired(groups[(task, setting, a, None, tier)], groups[(task, setting, b, None, tier)],
+                                                              n_boot, family=len(family))}
+                     for a, b, tier in family]
+            finite = [c for c in cells if np.isfinite(c["mcnemar"]["p"])]
+            for c, p in zip(finite, holm([c["mcnemar"]["p"] for c in finite])):
+                c["mcnemar"]["p_holm"] = p
+            paired[task][setting] = cells
     mdd = [c["mdd_points"] for t in paired.values() for s in t.values() for c in s if np.isfinite(c["mdd_points"]) and c["mdd_points"] > 0]  # 0: no discordant pair, nothing to power
     return {
         "table2": table2,
@@ -131,5 +137,10 @@ def summarise(rows: list[tuple], config) -> dict:
             "mdd_points_median": float(np.median(mdd)) if mdd else float("nan"),
             "mdd_points_range": [float(min(mdd)), float(max(mdd))] if mdd else [],
             "method": "(z_0.975 + z_0.8) x the paired patient-cluster bootstrap standard error of each difference",
+        },
+        "multiplicity": {
+            "family": "every paired comparison of one task in one setting",
+            "p_holm": "exact McNemar p, Holm-adjusted within the family",
+            "ci_family": "Bonferroni: the same bootstrap draws' alpha/2m and 1 - alpha/2m percentiles (m: the family's size)",
         },
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from echosr_edge.data.preprocess import as_batch, bicubic_down, bicubic_up, resize_unit
+from echosr_edge.data.preprocess import DOWNSAMPLERS, as_batch, bicubic_up, downscale, resize_unit
 from echosr_edge.data.records import Frame
 from echosr_edge.errors import ConfigError
 from echosr_edge.metrics import mean_psnr, mean_ssim
@@ -62,8 +62,11 @@ class SRTrainConfig:
     pretrained: Path | None = None
     lr_schedule: str = "constant"
     amp: bool = True
+    downsample: str = "bicubic"  # how LR is made from HR (data/preprocess.py DOWNSAMPLERS)
 
     def __post_init__(self) -> None:
+        if self.downsample not in DOWNSAMPLERS:
+            raise ConfigError(f"unknown downsample {self.downsample!r}; known: {', '.join(DOWNSAMPLERS)}")
         if self.init not in INITS:
             raise ConfigError(f"unknown init {self.init!r}; known: {', '.join(INITS)}")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -72,10 +75,10 @@ class SRTrainConfig:
             raise ConfigError(f"hr_size {self.hr_size} is not divisible by the scale {self.scale}")
 
 
-def make_pairs(frames: list[Frame], hr_size: int, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """Frames → (LR N×1×h×w, HR N×1×H×W) float32 in [0, 1]."""
+def make_pairs(frames: list[Frame], hr_size: int, scale: int, downsample: str = "bicubic") -> tuple[np.ndarray, np.ndarray]:
+    """Frames → (LR N×1×h×w, HR N×1×H×W) float32 in [0, 1]; LR by ``downsample``."""
     hr = [resize_unit(f.image, hr_size) for f in frames]
-    lr = [bicubic_down(x, scale) for x in hr]
+    lr = [downscale(x, scale, downsample) for x in hr]
     return as_batch(lr), as_batch(hr)
 
 
@@ -154,7 +157,7 @@ def train_sr(
     seed_everything(config.seed)
     device = pick_device(config.device, info.local_rank)
     amp = uses_amp(device, config.amp)
-    lr_imgs, hr_imgs = make_pairs(frames, config.hr_size, config.scale)
+    lr_imgs, hr_imgs = make_pairs(frames, config.hr_size, config.scale, config.downsample)
     model, _ = build_sr_model(config)
     model.to(device)
     net = wrap(model, device, info)
@@ -162,7 +165,7 @@ def train_sr(
     scaler = grad_scaler(device, amp)
     rng = np.random.default_rng(config.seed)
     sampler = PatchSampler(lr_imgs, hr_imgs, config, rng)
-    val = make_pairs(validation, config.hr_size, config.scale) if validation else None
+    val = make_pairs(validation, config.hr_size, config.scale, config.downsample) if validation else None
     total_steps = config.epochs * sampler.steps_per_epoch()
 
     def run_epoch(epoch: int) -> dict:

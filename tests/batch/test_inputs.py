@@ -40,6 +40,19 @@ def test_filters_leave_out_files_and_count_them(tmp_path):
     assert [f.relative for f in found.files] == ["a.png"] and found.filtered == 2
 
 
+def test_masks_and_clean_twins_of_a_camus_tree_are_passed_over_and_counted_unless_asked_for(tmp_path):
+    pytest.importorskip("nibabel", reason="NIfTI inputs need nibabel")
+    from echosr_edge.data.synth_tree import write_synthetic_camus
+
+    write_synthetic_camus(tmp_path / "camus", patients=1, seed=0, style="sim", workers=1)
+    found = discover_inputs(tmp_path / "camus")
+    names = [f.relative.rsplit("/", 1)[-1] for f in found.files]
+    assert names == ["patient0001_2CH_ED.nii.gz", "patient0001_2CH_ES.nii.gz", "patient0001_4CH_ED.nii.gz", "patient0001_4CH_ES.nii.gz"]
+    assert found.ground_truth == 8  # four _gt masks and four _clean twins
+    every = discover_inputs(tmp_path / "camus", ground_truth=True)
+    assert len(every.files) == 12 and every.ground_truth == 0
+
+
 def test_output_folder_inside_the_input_folder_is_never_read(tmp_path):
     cv2.imwrite(str(tmp_path / "a.png"), np.zeros((20, 20), np.uint8))
     (tmp_path / "out" / "enhanced").mkdir(parents=True)

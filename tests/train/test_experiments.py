@@ -74,6 +74,15 @@ def test_paired_differences_cover_each_arm_vs_none_sr_vs_bicubic_and_vs_augmente
         assert c["ci_low"] <= c["ci_high"] and 0 <= c["mcnemar"]["p"] <= 1 and 0 <= c["p_bootstrap"] <= 1 and c["mdd_points"] >= 0
 
 
+def test_each_table_of_paired_differences_is_one_family_with_holm_p_and_bonferroni_intervals(grid):
+    _, results, _ = grid
+    family = results["paired"]["view"]["test_time"]
+    for c in family:
+        assert c["family"] == len(family)
+        assert c["mcnemar"]["p"] <= c["mcnemar"]["p_holm"] <= 1
+        assert c["ci_family_low"] <= c["ci_low"] and c["ci_high"] <= c["ci_family_high"]
+
+
 def test_cells_hold_balanced_accuracy_and_confusion(grid):
     _, results, _ = grid
     cell = results["fig4"]["view"]["test_time"]["srresnet"]["good"]
@@ -85,6 +94,7 @@ def test_report_starts_with_the_deviations_and_shows_paired_differences(grid):
     report = write_report(results, out).read_text()
     assert report.index("## Deviations from the paper") < report.index("## Table 1")
     assert "| srresnet − bicubic |" in report and "p McNemar" in report and "80 % power" in report
+    assert "family-wise CI" in report and "p Holm" in report
     for png in ("fig4.png", "forest.png"):
         assert (out / png).stat().st_size > 1000
 

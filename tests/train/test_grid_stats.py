@@ -5,12 +5,16 @@ import pytest
 
 pytest.importorskip("scipy", reason="the grid's statistics need scipy (the 'train' extra)")
 
+from echosr_edge.data.preprocess import bicubic_up, downscale
 from echosr_edge.data.records import Frame
+from echosr_edge.errors import ConfigError
 from echosr_edge.train.arms import enhance, fidelity, sector_mask
+from echosr_edge.train.experiment_config import get_config
 from echosr_edge.train.grid_stats import (
     accuracy_interval,
     balanced_accuracy,
     confusion,
+    holm,
     mcnemar_exact,
     paired_difference,
 )
@@ -42,6 +46,26 @@ def test_paired_difference_interval_excludes_zero_for_a_clear_gain_and_not_for_n
     assert gain["points"] > 0 and gain["ci_low"] > 0 and gain["mcnemar"]["p"] < 0.001
     same = paired_difference(base, base, patients, n_boot=500)
     assert same["points"] == 0 and same["ci_low"] <= 0 <= same["ci_high"]
+
+
+def test_holm_multiplies_the_smallest_p_by_the_family_size_and_keeps_the_order_monotone():
+    assert holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert holm([0.3, 0.9]) == pytest.approx([0.6, 0.9])
+
+
+def test_holm_is_never_above_one():
+    assert max(holm([0.5, 0.6, 0.7])) == 1.0
+
+
+def test_a_family_wise_interval_contains_the_single_interval_and_widens_with_the_family():
+    rng = np.random.default_rng(3)
+    patients = np.repeat(np.arange(40), 4)
+    a, b = rng.random(160) < 0.7, rng.random(160) < 0.6
+    one = paired_difference(a, b, patients, n_boot=4000, family=1)
+    many = paired_difference(a, b, patients, n_boot=4000, family=20)
+    assert (one["ci_family_low"], one["ci_family_high"]) == pytest.approx((one["ci_low"], one["ci_high"]))
+    assert many["ci_family_low"] < many["ci_low"] and many["ci_family_high"] > many["ci_high"]
+    assert many["family"] == 20
 
 
 def test_minimum_detectable_difference_shrinks_with_more_patients():
@@ -93,3 +117,25 @@ def test_direct_mode_fidelity_names_its_bicubic_reference():
 def _nearest_x4(lr: np.ndarray) -> np.ndarray:
     """A stand-in SR model for N×1×h×w batches: nearest-neighbour ×4."""
     return np.repeat(np.repeat(lr, 4, axis=2), 4, axis=3)
+
+
+def test_the_area_downsampler_damps_a_pattern_finer_than_lr_that_bicubic_aliases():
+    x = np.arange(64)
+    stripes = np.tile((0.5 + 0.5 * np.cos(2 * np.pi * x / 4.5)).astype(np.float32), (64, 1))  # above the LR Nyquist at ×4
+    area, cubic = downscale(stripes, 4, "area"), downscale(stripes, 4, "bicubic")
+    assert area.std() < 0.06  # anti-aliased: block means, close to the stripes' average grey
+    assert cubic.std() > 0.25  # point sampling folds the stripes into a false, coarser pattern
+
+
+def test_down_up_arms_restore_from_the_configured_downsampler():
+    frames = [_frame(_sector_image(64))]
+    area = enhance("bicubic", frames, 64, 4, "down-up", downsample="area")[0].image
+    cubic = enhance("bicubic", frames, 64, 4, "down-up")[0].image
+    hr = frames[0].image.astype(np.float32) / 255.0
+    expected = (np.clip(bicubic_up(downscale(hr, 4, "area"), 4), 0, 1) * 255 + 0.5).astype(np.uint8)
+    assert np.array_equal(area, expected) and not np.array_equal(area, cubic)
+
+
+def test_an_unknown_downsampler_is_refused_by_name():
+    with pytest.raises(ConfigError, match="area"):
+        get_config("smoke", downsample="lanczos")
