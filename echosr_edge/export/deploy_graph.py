@@ -62,7 +62,7 @@ def _narrow_convs_on_coarse_grid(proto, shapes: dict[str, list]) -> list[str]:
 
     graph, inits = proto.graph, _initializers(proto.graph)
     done = []
-    for i, node in enumerate(list(graph.node)):
+    for node in list(graph.node):
         if node.op_type != "Conv" or node.input[1] not in inits:
             continue
         w = numpy_helper.to_array(inits[node.input[1]])
