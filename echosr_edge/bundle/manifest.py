@@ -84,7 +84,8 @@ class ModelEntry:
     task: str | None = None
     reference: dict = field(default_factory=dict)  # FP32 reference outputs: {"file", "sha256", "size"}
     # Temperature scaling fitted on held-out patients: {"temperature", "ece_before", "ece_after", ...,
-    # "min_confidence" (view/phase: abstain below it)}. Empty: probabilities are the raw softmax.
+    # "min_confidence" (view/phase: abstain below it; null where too few held-out frames placed none)}.
+    # Empty: probabilities are the raw softmax.
     calibration: dict = field(default_factory=dict)
     # The 'cardiac' gate's out-of-distribution threshold: {"score", "threshold", "coverage_target", ...}.
     ood: dict = field(default_factory=dict)

@@ -159,7 +159,7 @@ def _model(obj: object, where: str, pins: list) -> str:
         if not t > 0:
             _fail(f"{where}.calibration.temperature", f"must be positive, got {t!r}")
     if "min_confidence" in calibration:
-        _get(calibration, "min_confidence", f"{where}.calibration", "number")
+        _get(calibration, "min_confidence", f"{where}.calibration", "number|null")
     ood = _get(obj, "ood", where, "dict", required=False, default={})
     if ood:
         _get(ood, "threshold", f"{where}.ood", "number")

@@ -203,8 +203,8 @@ def cardiac(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, i
             imagenet_weights, balanced, augment) -> None:
     """Train the out-of-distribution gate: ROOT's frames ('cardiac') vs synthetic non-cardiac scenes ('other').
 
-    The threshold that accepts 99 % of the held-out patients' frames and the temperature are stored in
-    the checkpoint; export carries them into the bundle, and `run`/`batch` refuse what scores above it.
+    Every quality tier is trained on equally often. The threshold that accepts 99 % of each quality tier's
+    held-out frames and the temperature are stored in the checkpoint; export carries them into the bundle, and `run`/`batch` refuse what scores above it.
     """
     from echosr_edge.train.classifier import ClassifierTrainConfig
     from echosr_edge.train.distributed import distributed_from_env

@@ -218,7 +218,7 @@ def export_bundle(
             out_shape = _shape(config.batch, spatial, reference.shape[2:], ("out_height", "out_width")) if model.role == "sr" else (
                 "batch" if config.batch is None else config.batch, len(model.labels))
             artifacts = []
-            held_out = HeldOut(inputs, reference, hr, truth)
+            held_out = HeldOut(inputs, reference, hr, truth, tiers=np.array([str(f.quality) for f in verify_frames]))
             if model.task == "cardiac":  # the OOD gate runs on the raw frame; it is verified on outliers too
                 held_out = with_outliers(held_out, model, torch_model, config.seed)
             elif model.role != "sr" and enhanced is not None:
@@ -277,7 +277,7 @@ def _build_and_verify(
     check = verify(ctx.model.role, held_out.reference, outputs, config.budgets, hr=held_out.hr, labels=held_out.labels)
     check.update(frames=len(held_out.inputs), ms_per_frame=ms)
     if ctx.model.meta.get("ood") and held_out.labels is not None:
-        ood = verify_ood(outputs, held_out.labels, ctx.model.labels, ctx.model.meta["ood"])
+        ood = verify_ood(outputs, held_out.labels, ctx.model.labels, ctx.model.meta["ood"], held_out.tiers)
         check["ood"] = ood
         check["failures"] = check["failures"] + ood["failures"]
         check["passed"] = not check["failures"]

@@ -22,6 +22,7 @@ class HeldOut:
     hr: np.ndarray | None  # SR: the HR frames N×1×H×W
     labels: np.ndarray | None  # classifiers: class indices
     enhanced: int = 0  # classifiers: how many of the inputs (the last ones) are SR-enhanced frames
+    tiers: np.ndarray | None = None  # the cardiac gate: each input's quality tier ('none' for an outlier)
 
 
 def enhanced_frames(models: list[ExportModel], images: list, profiles: dict | None) -> np.ndarray | None:
@@ -75,5 +76,6 @@ def with_outliers(held_out: HeldOut, model: ExportModel, torch_model, seed: int)
     with torch.no_grad():
         reference = predict_batches(torch_model, inputs, batch=4)
     labels = np.full(len(frames), model.labels.index(OUTLIER_LABEL))
+    tiers = None if held_out.tiers is None else np.concatenate([held_out.tiers, np.full(len(frames), "none")])
     return HeldOut(np.concatenate([held_out.inputs, inputs]), np.concatenate([held_out.reference, reference]),
-                   None, None if held_out.labels is None else np.concatenate([held_out.labels, labels]))
+                   None, None if held_out.labels is None else np.concatenate([held_out.labels, labels]), tiers=tiers)

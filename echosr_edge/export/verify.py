@@ -125,10 +125,13 @@ OOD_MAX_COVERAGE_LOSS = 0.05  # the gate may accept at most 5 points fewer held-
 OOD_MIN_REFUSED = 0.90  # and must refuse at least 90 % of the synthetic outliers
 
 
-def verify_ood(logits: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], ood: dict) -> dict:
+def verify_ood(logits: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], ood: dict,
+               tiers: np.ndarray | None = None) -> dict:
     """Does the stored OOD threshold hold on this artifact? Acceptance of cardiac rows, refusal of the rest.
 
     ``labels`` index ``class_names`` ('cardiac', 'other'); the score is logit(other) − logit(cardiac).
+    ``tiers`` (one quality tier per row): the cardiac rows accepted per tier, reported beside the
+    budget (a tier of ten frames moves ten points with one frame: too few to fail an artifact on).
     """
     threshold = float(ood["threshold"])
     margin = logits[:, class_names.index("other")] - logits[:, class_names.index("cardiac")]
@@ -141,8 +144,13 @@ def verify_ood(logits: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
         failures.append(f"OOD threshold accepts {accepted:.1%} of cardiac frames < {target - OOD_MAX_COVERAGE_LOSS:.0%}")
     if (~cardiac).any() and refused < OOD_MIN_REFUSED:
         failures.append(f"OOD threshold refuses {refused:.1%} of outliers < {OOD_MIN_REFUSED:.0%}")
-    return {"threshold": threshold, "cardiac_frames": int(cardiac.sum()), "cardiac_accepted": accepted,
-            "outlier_frames": int((~cardiac).sum()), "outliers_refused": refused, "failures": failures}
+    result = {"threshold": threshold, "cardiac_frames": int(cardiac.sum()), "cardiac_accepted": accepted,
+              "outlier_frames": int((~cardiac).sum()), "outliers_refused": refused, "failures": failures}
+    if tiers is not None:
+        kept = margin <= threshold
+        result["cardiac_accepted_by_tier"] = {str(t): [int(kept[cardiac & (tiers == t)].sum()), int((cardiac & (tiers == t)).sum())]
+                                              for t in sorted(set(np.asarray(tiers)[cardiac].tolist()))}
+    return result
 
 
 def verify(role: str, reference: np.ndarray, outputs: np.ndarray, budgets: Budgets, hr=None, labels=None) -> dict:

@@ -188,7 +188,8 @@ def calibrate_classifier(model, frames: list[Frame], task: str, input_size: int)
         return calibration, {}
     margin = ood_margin(logits, TASK_LABELS["cardiac"])
     cardiac = y == TASK_LABELS["cardiac"].index("cardiac")
-    return calibration, ood_threshold_record(margin[cardiac], outlier_scores=margin[~cardiac])
+    tiers = np.array([str(f.quality) for f in frames])[cardiac]
+    return calibration, ood_threshold_record(margin[cardiac], outlier_scores=margin[~cardiac], tiers=tiers)
 
 
 def cardiac_job(
@@ -204,18 +205,33 @@ def cardiac_job(
 ) -> JobResult:
     """The out-of-distribution gate: 'cardiac' (the frames of ROOT) vs 'other' (synthetic outliers).
 
-    Outlier exposure: the training patients' frames against as many synthetic non-cardiac frames
-    of the training kinds (data/outliers.py; the held-out kinds are never drawn). The threshold
-    accepting 99 % of the held-out patients' frames (at least 0) is stored in the checkpoint's ``ood``.
+    Outlier exposure: the training patients' frames, every quality tier repeated to the largest
+    tier's count (``balance_tiers``), against as many synthetic non-cardiac frames of the training
+    kinds (data/outliers.py; the held-out kinds are never drawn). The threshold accepting 99 % of
+    each tier's held-out frames (at least 0) is stored in the checkpoint's ``ood``.
     """
     from echosr_edge.data.outliers import TRAINING_KINDS, outlier_frames
 
     if config.task != "cardiac":
         raise ValueError(f"the OOD gate is trained on task 'cardiac', not {config.task!r}")
     train, test = load_split(root, test_fraction, config.seed)
+    train = balance_tiers(train)
     train = train + outlier_frames(round(len(train) * outliers_per_frame), TRAINING_KINDS, seed=config.seed + 7001, cropped=0.3)
     test = test + outlier_frames(round(len(test) * outliers_per_frame), TRAINING_KINDS, seed=config.seed + 7002)
     return run_classifier(train, test, out, config, hr_size, on_epoch, resume=resume, split="patient")
+
+
+def balance_tiers(frames: list[Frame]) -> list[Frame]:
+    """Each quality tier's frames repeated (cyclically) up to the largest tier's count.
+
+    The gate must accept every tier; trained on CAMUS's mix (about one poor frame in eight) it
+    learns the poor minority as half-way to 'other' (measured: a fresh poor frame past its boundary).
+    """
+    tiers: dict[str, list[Frame]] = {}
+    for f in frames:
+        tiers.setdefault(str(f.quality), []).append(f)
+    most = max((len(v) for v in tiers.values()), default=0)
+    return [group[i % len(group)] for group in tiers.values() for i in range(most)]
 
 
 def _good(frames: list[Frame]) -> list[Frame]:

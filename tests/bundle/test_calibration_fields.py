@@ -29,14 +29,21 @@ def test_calibration_and_ood_threshold_round_trip(mini_bundle):
     assert entry.ood["threshold"] == -2.5
 
 
+def test_a_null_minimum_confidence_reads_as_no_low_confidence_threshold(mini_bundle):
+    # Training places none where too few held-out frames could promise 99 % answered.
+    edit_manifest(mini_bundle, lambda d: d["models"][1].update(calibration={"temperature": 1.2, "min_confidence": None}))
+    assert Manifest.load(mini_bundle).models[1].calibration["min_confidence"] is None
+
+
 @pytest.mark.parametrize(
     ("field", "value", "match"),
     [
         ("calibration", {"temperature": 0}, r"models\[1\]\.calibration\.temperature: must be positive"),
         ("calibration", {"temperature": "2"}, r"models\[1\]\.calibration\.temperature: expected a number"),
+        ("calibration", {"min_confidence": "0.5"}, r"models\[1\]\.calibration\.min_confidence: expected a number or null"),
         ("ood", {"score": "x"}, r"models\[1\]\.ood\.threshold: is missing"),
     ],
-    ids=["zero-temperature", "string-temperature", "no-threshold"],
+    ids=["zero-temperature", "string-temperature", "string-min-confidence", "no-threshold"],
 )
 def test_a_bad_calibration_or_threshold_is_refused_naming_the_field(mini_bundle, field, value, match):
     edit_manifest(mini_bundle, lambda d: d["models"][1].update({field: value}))

@@ -6,7 +6,7 @@ import pytest
 
 from echosr_edge.bundle.budgets import Budgets
 from echosr_edge.bundle.manifest import Manifest
-from echosr_edge.export.verify import verify_classifier, verify_sr
+from echosr_edge.export.verify import verify_classifier, verify_ood, verify_sr
 
 
 def _export(tiny_checkpoints, frames, out, **kw):
@@ -67,3 +67,15 @@ def test_an_agreement_just_under_budget_is_not_rounded_up_to_it():
     check = verify_classifier(ref, got)
     assert not check["passed"]
     assert check["failures"] == ["agreement 98.96% (95/96 frames) < 99%"]
+
+
+def test_the_gate_check_counts_each_tiers_accepted_frames_and_fails_only_on_the_whole():
+    import numpy as np
+
+    # margin other - cardiac = column 1 - column 0; threshold 0. One poor heart of two past it, outliers refused.
+    logits = np.array([[0.0, -3.0]] * 18 + [[0.0, 2.0], [0.0, -1.0]] + [[0.0, 4.0]] * 4)
+    labels = np.array([0] * 20 + [1] * 4)
+    tiers = np.array(["good"] * 18 + ["poor"] * 2 + ["none"] * 4)
+    check = verify_ood(logits, labels, ("cardiac", "other"), {"threshold": 0.0, "coverage_target": 0.99}, tiers)
+    assert check["cardiac_accepted_by_tier"] == {"good": [18, 18], "poor": [1, 2]}
+    assert check["cardiac_accepted"] == 0.95 and check["failures"] == []

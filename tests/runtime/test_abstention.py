@@ -64,6 +64,12 @@ def test_a_calibrated_top_probability_below_the_minimum_is_low_confidence():
     assert result.abstain_reason == LOW_CONFIDENCE and result.labels == {"view": None}
 
 
+def test_without_a_minimum_confidence_an_unsure_cardiac_frame_is_answered():
+    # A bundle whose held-out set was too small to place the threshold (min_confidence null).
+    result = pipeline(view_p=0.45, min_confidence=None).process(BRIGHT)
+    assert result.accepted and result.labels == {"view": "4CH"}
+
+
 def test_the_temperature_softens_the_reported_probabilities():
     sharp = pipeline(min_confidence=None).process(BRIGHT).probabilities["view"]["4CH"]
     soft = pipeline(min_confidence=None, temperature=4.0).process(BRIGHT).probabilities["view"]["4CH"]
