@@ -8,9 +8,9 @@ on ONNX Runtime FP32 and about half of OpenVINO INT8 SR (it is a layer kept in f
 
 It is computed instead as SpaceToDepth(r) → a conv with C_out·r² outputs and C_in·r² inputs on
 the r-times coarser grid → DepthToSpace(r), with r such that C_out·r² fills a vector (r = 4 for
-one channel, kernel 9 → 3). That is 1.8× the multiply-adds, all on full vectors; outputs change
-only by floating-point summation order (3e-6 at most on the HR 256 SRResNet), and export verification
-checks every artifact against the PyTorch model as before. The layer keeps the conv's node name,
+one channel, kernel 9 → 3). That is 1.8× the multiply-adds, all on full vectors; outputs
+change only by floating-point summation order (3e-6 at most on the HR 256 SRResNet), and
+export verification checks every artifact against the PyTorch model as before. The layer keeps the conv's node name,
 so ignored scopes and float-layer reports still name it.
 
 Rejected, measured: PRelu with one slope as LeakyRelu (ONNX Runtime then fuses it into the
