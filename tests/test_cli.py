@@ -18,10 +18,19 @@ def test_run_with_a_missing_source_exits_nonzero_with_one_line(tmp_path, bundle_
 def test_run_refuses_a_bundle_with_an_altered_model_naming_the_file(bundle_copy, camus_root):
     target = bundle_copy / "models" / "sr.fp32.onnx"
     target.write_bytes(target.read_bytes()[:-10] + b"0123456789")
-    result = CliRunner().invoke(main, ["run", "--bundle", str(bundle_copy), "--source", str(camus_root / "patient0001"), "--headless"])
+    result = CliRunner().invoke(main, ["run", "--bundle", str(bundle_copy), "--source", str(camus_root / "patient0001"),
+                                       "--headless", "--precision", "fp32"])
     assert result.exit_code == 1
     assert "models/sr.fp32.onnx does not match its checksum" in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_hashes_only_the_models_it_loads(bundle_copy, camus_root):
+    target = bundle_copy / "models" / "sr.fp32.onnx"  # altered, but an INT8 run never opens it
+    target.write_bytes(target.read_bytes()[:-10] + b"0123456789")
+    result = CliRunner().invoke(main, ["run", "--bundle", str(bundle_copy), "--source", str(camus_root / "patient0001"),
+                                       "--headless", "--precision", "int8"])
+    assert result.exit_code == 0, result.output
 
 
 def test_run_writes_the_log_and_a_latency_summary(tmp_path, bundle_dir, camus_root):

@@ -2,7 +2,9 @@
 
 ``open_bundle`` is the runtime's one way in. Given a trust store it first checks the signature
 over the manifest's exact bytes — before parsing them — and refuses an unsigned bundle or one
-no trusted key has signed; then it checks every pinned file's size and sha256.
+no trusted key has signed; then it checks every pinned file's size and sha256 (or, for a run
+that loads a few of the bundle's models, every file but the models, each model being checked as
+its engine opens it: ``defer_artifacts``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from echosr_edge.bundle.manifest import MANIFEST_NAME, Manifest, read_manifest_bytes
+from echosr_edge.bundle.manifest import MANIFEST_NAME, Artifact, Manifest, read_manifest_bytes
 from echosr_edge.errors import BundleError
 
 if TYPE_CHECKING:  # the signing modules import cryptography; only a trust store needs them
@@ -54,19 +56,37 @@ def verify_bundle(
     for rel, sha, size in manifest.pinned_files():
         if files is not None and rel not in files:
             continue
-        if size > max_file_bytes:
-            raise BundleError(f"bundle file {rel} declares {size} bytes, over the per-file limit of {max_file_bytes}")
-        path = (root / rel).resolve()
-        if root not in path.parents:
-            raise BundleError(f"bundle file {rel} resolves outside the bundle")
-        if not path.exists():
-            raise BundleError(f"bundle file {rel} is missing")
-        if not path.is_file():
-            raise BundleError(f"bundle file {rel} is not a regular file")
-        if path.stat().st_size != size or sha256_file(path) != sha:
-            raise BundleError(f"bundle file {rel} does not match its checksum (altered or damaged)")
+        _check_pin(root, rel, sha, size, max_file_bytes)
         checked += size
     return checked
+
+
+def _check_pin(root: Path, rel: str, sha: str, size: int, max_file_bytes: int) -> None:
+    if size > max_file_bytes:
+        raise BundleError(f"bundle file {rel} declares {size} bytes, over the per-file limit of {max_file_bytes}")
+    path = (root / rel).resolve()
+    if root not in path.parents:
+        raise BundleError(f"bundle file {rel} resolves outside the bundle")
+    if not path.exists():
+        raise BundleError(f"bundle file {rel} is missing")
+    if not path.is_file():
+        raise BundleError(f"bundle file {rel} is not a regular file")
+    if path.stat().st_size != size or sha256_file(path) != sha:
+        raise BundleError(f"bundle file {rel} does not match its checksum (altered or damaged)")
+
+
+def artifact_pins(artifact: Artifact) -> list[tuple[str, str, int]]:
+    """(file, sha256, size) of an artifact's main file and its companions (an IR's .bin)."""
+    return [(artifact.file, artifact.sha256, artifact.size)] + [
+        (c["file"], c["sha256"], int(c["size"])) for c in artifact.companions
+    ]
+
+
+def verify_artifact(bundle_dir: Path, artifact: Artifact, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+    """Check size and sha256 of one artifact's files right before an engine loads them."""
+    root = Path(bundle_dir).resolve()
+    for rel, sha, size in artifact_pins(artifact):
+        _check_pin(root, rel, sha, size, max_file_bytes)
 
 
 def open_bundle(
@@ -74,11 +94,16 @@ def open_bundle(
     trust: "TrustStore | None" = None,
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    defer_artifacts: bool = False,
 ) -> Manifest:
     """Load the manifest and verify every pinned file; the runtime's one way in.
 
     With ``trust`` set, a bundle that is unsigned, signed only by keys outside it, or whose
     manifest changed since a trusted key signed it is refused (SignatureError says which).
+    ``defer_artifacts`` leaves the model files to ``verify_artifact``, which
+    ``runtime.engine.open_artifact`` calls right before any engine loads one: a device hashes
+    the ~25 MB it loads, not every backend's files (a bundle of four targets is ~10× that).
+    Everything else the manifest pins (verification frames, references) is verified here.
     """
     raw = read_manifest_bytes(bundle_dir)
     if trust is not None:
@@ -86,7 +111,12 @@ def open_bundle(
 
         verify_signature(bundle_dir, trust, manifest_bytes=raw)
     manifest = Manifest.from_bytes(raw, Path(bundle_dir) / MANIFEST_NAME)
-    verify_bundle(bundle_dir, manifest, max_file_bytes=max_file_bytes)
+    if defer_artifacts:
+        deferred = {rel for entry in manifest.models for art in entry.artifacts for rel, _, _ in artifact_pins(art)}
+        rest = [rel for rel, _, _ in manifest.pinned_files() if rel not in deferred]
+        verify_bundle(bundle_dir, manifest, files=rest, max_file_bytes=max_file_bytes)
+    else:
+        verify_bundle(bundle_dir, manifest, max_file_bytes=max_file_bytes)
     return manifest
 
 

@@ -27,6 +27,7 @@ from echosr_edge.calibration.sets import CalibrationSet, check_model_inputs, fro
 from echosr_edge.data.preprocess import resize_unit
 from echosr_edge.data.records import Frame
 from echosr_edge.errors import ConfigError, DataError, MissingExtra
+from echosr_edge.export.deploy_graph import optimise_onnx_file
 from echosr_edge.export.graph import float_layer_rule
 from echosr_edge.export.held_out import HeldOut, enhanced_frames, with_enhanced, with_outliers
 from echosr_edge.export.models import ExportModel, discover_models
@@ -51,6 +52,7 @@ class ExportConfig:
     batch: int | None = None  # None: a dynamic batch axis; N: a static batch of N
     dynamic: bool = False  # dynamic height and width
     simplify: bool = False
+    graph_rewrites: bool = True  # exact CPU rewrites of the FP32 ONNX every artifact comes from (export.deploy_graph)
     float_layers: str = "auto"  # "auto" (SR: 'sensitive'; classifiers: 'none'), "sensitive", "first-last", "none"
     accuracy_control: bool = False  # OpenVINO INT8 through nncf.quantize_with_accuracy_control
     max_drop_db: float = 0.1  # SR: allowed PSNR-vs-HR drop (dB) under accuracy control
@@ -194,6 +196,7 @@ def export_bundle(
                         dynamic_spatial=config.dynamic, metadata=metadata)
             if config.simplify:
                 simplify_onnx(fp32_onnx)
+            rewrites = optimise_onnx_file(fp32_onnx) if config.graph_rewrites else []
             calib = None
             if "int8" in config.precisions:
                 calib = check_model_inputs(model.inputs(calibration.images), spatial, calibration.source)
@@ -209,6 +212,7 @@ def export_bundle(
                 accuracy_control=_accuracy_control(config, model, calibration) if config.accuracy_control else None,
                 tensorrt=_trt_settings(config, model),
                 symmetric_int8=config.onnx_int8 == "symmetric",
+                rewrites=tuple(rewrites),
             )
             in_shape = _shape(config.batch, spatial, inputs.shape[2:])
             out_shape = _shape(config.batch, spatial, reference.shape[2:], ("out_height", "out_width")) if model.role == "sr" else (
@@ -349,7 +353,7 @@ def _notes(config: ExportConfig, calibration: CalibrationSet | None, rows: list[
     notes = {
         "budgets": config.budgets.to_notes(),
         "export": {"opset": config.opset, "batch": config.batch or "dynamic", "dynamic_hw": config.dynamic,
-                   "simplified": config.simplify, "float_layers": config.float_layers, "allow_degraded": config.allow_degraded,
+                   "simplified": config.simplify, "graph_rewrites": config.graph_rewrites, "float_layers": config.float_layers, "allow_degraded": config.allow_degraded,
                    "onnx_int8": config.onnx_int8},
         "table": [_row_dict(r) for r in rows],
         "left_out": left_out,

@@ -49,6 +49,7 @@ class BuildContext:
     accuracy_control: object | None = None  # openvino_export.AccuracyControl
     tensorrt: object | None = None  # tensorrt_export.TensorRTSettings
     symmetric_int8: bool = False  # the INT8 ONNX with symmetric int8 Q/DQ (what TensorRT builds from)
+    rewrites: tuple[str, ...] = ()  # exact graph rewrites made to ``fp32_onnx`` (export.deploy_graph)
 
     def path(self, precision: str, suffix: str, tag: str = "") -> Path:
         return self.work / f"{self.model.name}.{precision}{tag}{suffix}"
@@ -74,7 +75,10 @@ def _onnx(precision: str, ctx: BuildContext, symmetric: bool | None = None) -> B
     from echosr_edge.export.quantize_ort import quantize_int8_qdq
 
     if precision == "fp32":
-        return Built(ctx.fp32_onnx, build={"source": "torch.onnx (TorchScript exporter)"})
+        info = {"source": "torch.onnx (TorchScript exporter)"}
+        if ctx.rewrites:
+            info["rewrites"] = list(ctx.rewrites)
+        return Built(ctx.fp32_onnx, build=info)
     if precision == "fp16":
         path = ctx.path("fp16", ".onnx")
         if not path.exists():

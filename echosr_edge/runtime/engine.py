@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from echosr_edge.bundle.integrity import verify_artifact
 from echosr_edge.bundle.manifest import Artifact, TensorSpec
 from echosr_edge.bundle.vocabulary import ADAPTERS  # format → "module:factory"; factory(path, threads=..., **options)
 from echosr_edge.devices.profiles import DeviceProfile
@@ -41,7 +42,12 @@ def open_engine(path: Path, format: str, threads: int | None = None, **options) 
 
 
 def open_artifact(bundle_dir: Path, artifact: Artifact, device: DeviceProfile) -> Engine:
-    """Open a bundle artifact with the adapter options ``device`` gives its format."""
+    """Open a bundle artifact with the adapter options ``device`` gives its format.
+
+    Its files are checked against the manifest's sha256 first, whichever way the manifest was
+    opened (``bundle.integrity.open_bundle(defer_artifacts=True)`` leaves this check to here).
+    """
+    verify_artifact(bundle_dir, artifact)
     path = Path(bundle_dir) / artifact.file
     options = {k: v for k, v in device.options_for(artifact.format).items() if k not in BUILD_ONLY_OPTIONS}
     return open_engine(path, artifact.format, device.threads, **options)

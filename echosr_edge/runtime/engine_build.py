@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from echosr_edge.bundle.integrity import verify_artifact
 from echosr_edge.bundle.manifest import Artifact, Manifest, ModelEntry
 from echosr_edge.devices.profiles import DeviceProfile, engine_source
 from echosr_edge.errors import EchoSRError, import_optional
@@ -135,6 +136,7 @@ def build_engines(
         t0 = time.perf_counter()
         entry = manifest.model(plan.model)
         say(BuildEvent(plan.model, index, len(plans), "building", 0.0, f"{plan.precision} from {plan.source.file}"))
+        verify_artifact(bundle_dir, plan.source)  # the ONNX is read now, maybe long after the bundle was opened
         engine_bytes = serialize_engine(trt, bundle_dir / plan.source.file, entry, plan.precision, settings)
         build_s = time.perf_counter() - t0
         say(BuildEvent(plan.model, index, len(plans), "checking", build_s, "against the FP32 references"))

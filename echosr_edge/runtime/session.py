@@ -171,7 +171,7 @@ def open_session(
         # A named device is checked before the bundle is hashed: "TensorRT is missing" is the first thing to fix.
         if not isinstance(device, DeviceProfile) and device != "auto":
             device = resolve_device(device)
-        manifest = open_bundle(bundle, trust=store)
+        manifest = open_bundle(bundle, trust=store, defer_artifacts=True)  # each model file is hashed as it loads
     profile_manifest = manifest.for_profile(bundle_profile)  # an unknown profile is refused before any engine loads
     profile, reason = resolve_device_choice(device, profile_manifest, precision, threads, dla, openvino_hint)
     reason = f"asked for with --device {asked}" if asked else reason

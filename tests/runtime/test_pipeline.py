@@ -66,6 +66,20 @@ def test_every_stage_is_timed():
     assert timings["total"] >= timings["sr"] >= 0
 
 
+def test_classifier_input_resize_is_done_once_per_size_and_timed_apart_from_the_engines(monkeypatch):
+    from echosr_edge.runtime import pipeline as module
+
+    sizes = []
+    real = module.cv2.resize
+    monkeypatch.setattr(module.cv2, "resize", lambda img, dsize, **kw: sizes.append(dsize) or real(img, dsize, **kw))
+    view, phase = FakeEngine(brightness_classifier), FakeEngine(brightness_classifier)
+    clfs = [Classifier("view", view, ("a", "b"), 16), Classifier("phase", phase, ("a", "b"), 16)]
+    timings = Pipeline(32, 4, FakeEngine(upsample4), clfs).process(np.zeros((40, 40), np.uint8)).timings_ms
+    assert sizes.count((16, 16)) == 1
+    assert view.calls == phase.calls == [(1, 1, 16, 16)]
+    assert {"resize", "classify_view", "classify_phase"} <= set(timings)
+
+
 def test_bundle_pipeline_classifies_with_both_precisions(bundle_dir):
     frames = np.load(bundle_dir / "verification" / "frames.npy")
     for precision in ("fp32", "int8"):
