@@ -93,6 +93,8 @@ def main() -> None:
                                   progress=lambda m: print(m, file=sys.stderr, flush=True))
         write_report(results, args.workdir / control / "grid")
         v = verdicts(results)
+        idle = [f"{task} trained on {tier}" for task, tiers in results["learning"].items() for tier, c in tiers.items() if not c["learned"]]
+        v["classifiers_at_chance"] = idle
         print(f"\n== {control} control ({time.perf_counter() - started:.0f} s) — test-time setting, SR vs bicubic / none (points, 95 % CI):")
         for task, cells in results["paired"].items():
             for c in cells["test_time"]:
@@ -105,7 +107,9 @@ def main() -> None:
             print(f"  verdict: every SR − none interval includes 0: {v['every_sr_none_includes_0']} "
                   f"(family-wise: {v['every_sr_none_includes_0_family_wise']})"
                   + "".join(f"\n    excludes 0: {c['a']} − {c['b']} {c['tier']} {_fmt(c)}" for c in v["sr_none_excluding_0"]))
-        summary[control] = {k: v[k] for k in v if k.startswith(("some_", "every_"))}
+        if idle:
+            print(f"  NOT EVIDENCE: classifiers at chance on their own tier: {', '.join(idle)}")
+        summary[control] = {k: v[k] for k in v if k.startswith(("some_", "every_", "classifiers_"))}
     (args.workdir / "controls.json").write_text(json.dumps(summary, indent=2) + "\n")
 
 

@@ -72,9 +72,29 @@ def _header(results: dict) -> list[str]:
     return lines
 
 
+def _learning(results: dict) -> list[str]:
+    learning = results.get("learning")
+    if not learning:
+        return []
+    lines = ["", "## Did the classifiers learn? (Table 2's diagonal against chance)", ""]
+    failed = [(task, tier) for task, tiers in learning.items() for tier, c in tiers.items() if not c["learned"]]
+    if failed:
+        lines.append(f"**Not evidence:** {len(failed)} of {sum(len(t) for t in learning.values())} classifiers are not above chance "
+                     "on plain frames of their own tier (" + ", ".join(f"{task} trained on {tier}" for task, tier in failed)
+                     + "). A classifier at chance answers by its class prior, so a paired difference measured through it says "
+                     "nothing about an arm; more patients, epochs or ImageNet weights (`--imagenet-weights`) are needed.")
+        lines.append("")
+    for task, tiers in learning.items():
+        cells = ", ".join(f"{tier} {c['accuracy'] * 100:.1f} % [{c['ci_low'] * 100:.1f}, {c['ci_high'] * 100:.1f}]"
+                          + ("" if c["learned"] else " (at chance)") for tier, c in tiers.items())
+        lines.append(f"- {task} (chance {next(iter(tiers.values()))['chance'] * 100:.0f} %): {cells}")
+    return lines
+
+
 def report_markdown(results: dict) -> str:
     """results.json → report.md text."""
     lines = _header(results)
+    lines += _learning(results)
     lines += ["", "## Table 1 — frames by view, phase and quality (ours | paper)", "", "| view | phase | good | medium | poor | total |",
               "|---|---|---|---|---|---|"]
     for row in results["data"]["table1"]:

@@ -99,6 +99,23 @@ def comparisons_for(arms: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def learning_check(table2: dict) -> dict:
+    """Did each classifier learn its task? Per task and training tier: its accuracy on plain frames of
+    its own tier (Table 2's diagonal) against chance (1 / classes); ``learned`` when the interval's
+    lower end is above chance. A classifier at chance answers by its class prior, so differences
+    measured through it say nothing about an arm."""
+    out: dict = {}
+    for task, rows in table2.items():
+        chance = 1.0 / len(TASK_LABELS[task])
+        out[task] = {}
+        for tier in QUALITIES:
+            cell = rows[tier][tier]
+            learned = bool(cell["n"] and cell["ci_low"] > chance)
+            out[task][tier] = {"accuracy": cell["accuracy"], "ci_low": cell["ci_low"], "ci_high": cell["ci_high"],
+                               "chance": chance, "learned": learned}
+    return out
+
+
 def summarise(rows: list[tuple], config) -> dict:
     """Table 2, Fig. 4 cells (accuracy, interval, balanced accuracy, confusion) and paired comparisons."""
     n_boot = config.bootstrap
@@ -129,6 +146,7 @@ def summarise(rows: list[tuple], config) -> dict:
     mdd = [c["mdd_points"] for t in paired.values() for s in t.values() for c in s if np.isfinite(c["mdd_points"]) and c["mdd_points"] > 0]  # 0: no discordant pair, nothing to power
     return {
         "table2": table2,
+        "learning": learning_check(table2),
         "fig4": fig4,
         "paired": paired,
         "power": {

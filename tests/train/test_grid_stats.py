@@ -139,3 +139,16 @@ def test_down_up_arms_restore_from_the_configured_downsampler():
 def test_an_unknown_downsampler_is_refused_by_name():
     with pytest.raises(ConfigError, match="area"):
         get_config("smoke", downsample="lanczos")
+
+
+def _table2(diagonal_low: float) -> dict:
+    cell = {"accuracy": 0.6, "ci_low": diagonal_low, "ci_high": 0.8, "n": 40}
+    return {task: {a: {b: cell for b in ("good", "medium", "poor")} for a in ("good", "medium", "poor")} for task in ("view", "phase")}
+
+
+def test_a_classifier_whose_own_tier_interval_reaches_chance_is_flagged_as_not_learned():
+    from echosr_edge.train.grid_summary import learning_check
+
+    at_chance = learning_check(_table2(0.45))
+    assert not at_chance["view"]["good"]["learned"] and at_chance["phase"]["poor"]["chance"] == 0.5
+    assert learning_check(_table2(0.55))["phase"]["medium"]["learned"]
