@@ -46,7 +46,7 @@ def one_run(args, port: int, overlap: str, threads: int, log: Path) -> dict:
         if records and records[-1]["wall_time"] - records[0]["wall_time"] >= args.seconds:
             break
         time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGTERM)  # run stops after the frame in flight; SIGINT is ignored by a background job's children
     output = proc.communicate(timeout=60)[0]
     logged = _frames(log)
     records = [r for r in logged if r["wall_time"] - logged[0]["wall_time"] >= args.warmup_s]
