@@ -94,6 +94,8 @@ def main() -> None:
         write_report(results, args.workdir / control / "grid")
         v = verdicts(results)
         idle = [f"{task} trained on {tier}" for task, tiers in results["learning"].items() for tier, c in tiers.items() if not c["learned"]]
+        idle += [f"{task} trained on poor through {arm}" for task, arms in results.get("learning_enhanced", {}).items()
+                 for arm, c in arms.items() if not c["learned"]]
         v["classifiers_at_chance"] = idle
         print(f"\n== {control} control ({time.perf_counter() - started:.0f} s) — test-time setting, SR vs bicubic / none (points, 95 % CI):")
         for task, cells in results["paired"].items():

@@ -88,6 +88,10 @@ def _learning(results: dict) -> list[str]:
         cells = ", ".join(f"{tier} {c['accuracy'] * 100:.1f} % [{c['ci_low'] * 100:.1f}, {c['ci_high'] * 100:.1f}]"
                           + ("" if c["learned"] else " (at chance)") for tier, c in tiers.items())
         lines.append(f"- {task} (chance {next(iter(tiers.values()))['chance'] * 100:.0f} %): {cells}")
+    for task, arms in results.get("learning_enhanced", {}).items():
+        idle = [arm for arm, c in arms.items() if not c["learned"]]
+        lines.append(f"- {task}, trained on poor frames through an arm (Fig. 4 a/c), tested on poor through the same arm: "
+                     + (f"at chance through {', '.join(idle)}" if idle else "every arm above chance"))
     return lines
 
 

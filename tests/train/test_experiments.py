@@ -97,6 +97,7 @@ def test_report_starts_with_the_deviations_and_shows_paired_differences(grid):
     assert "| srresnet − bicubic |" in report and "p McNemar" in report and "80 % power" in report
     assert "family-wise CI" in report and "p Holm" in report
     assert "## Did the classifiers learn?" in report and set(results["learning"]) == {"view", "phase"}
+    assert "trained on poor frames through an arm" in report and set(results["learning_enhanced"]["view"]) >= {"none", "srresnet"}
     for png in ("fig4.png", "forest.png"):
         assert (out / png).stat().st_size > 1000
 

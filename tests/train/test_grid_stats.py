@@ -152,3 +152,14 @@ def test_a_classifier_whose_own_tier_interval_reaches_chance_is_flagged_as_not_l
     at_chance = learning_check(_table2(0.45))
     assert not at_chance["view"]["good"]["learned"] and at_chance["phase"]["poor"]["chance"] == 0.5
     assert learning_check(_table2(0.55))["phase"]["medium"]["learned"]
+
+
+def test_train_on_enhanced_classifiers_are_checked_on_poor_frames_through_their_own_arm():
+    from echosr_edge.train.grid_summary import enhanced_learning_check
+
+    def cell(low):
+        return {"accuracy": 0.6, "ci_low": low, "ci_high": 0.8, "n": 40}
+
+    fig4 = {"view": {"train_on_enhanced": {"none": {"poor": cell(0.55)}, "srgan": {"poor": cell(0.40)}}}}
+    checked = enhanced_learning_check(fig4)["view"]
+    assert checked["none"]["learned"] and not checked["srgan"]["learned"]
