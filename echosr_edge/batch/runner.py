@@ -219,10 +219,17 @@ def run_pool(
             while (pending or suspects or in_flight) and not broken:
                 if suspects and not in_flight:
                     inp = suspects.popleft()
-                    in_flight[pool.submit(work, inp)] = (inp, True)
+                    in_flight[pool.submit(work, inp)] = (inp, True)  # a fresh pool: nothing else can break it
                 while pending and not suspects and len(in_flight) < workers:
                     inp = pending.popleft()
-                    in_flight[pool.submit(work, inp)] = (inp, False)
+                    try:
+                        in_flight[pool.submit(work, inp)] = (inp, False)
+                    except BrokenProcessPool:  # a worker died since the last wait: this input never started
+                        pending.appendleft(inp)
+                        broken = True
+                        break
+                if broken:
+                    break
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     inp, alone = in_flight.pop(future)
@@ -237,9 +244,25 @@ def run_pool(
                         continue
                     on_outcome(outcome)
             if broken:
-                suspects.extend(inp for inp, _ in in_flight.values())
+                for future, (inp, _) in in_flight.items():  # keep what finished before the pool broke
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        on_outcome(future.result())
+                    else:
+                        suspects.append(inp)
                 log.warning("a worker process died; retrying %d file(s) one at a time", len(suspects))
+                spawned = list((getattr(pool, "_processes", None) or {}).values())
                 pool.shutdown(wait=True, cancel_futures=True)
+                _reap(spawned)
+
+
+def _reap(processes: list) -> None:
+    """End workers a broken pool left behind. A worker the pool spawned for a submit racing the
+    breakage is never sent its stop sentinel; it would wait for work forever, and the interpreter,
+    which joins its child processes at exit, with it."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=5)
 
 
 def _open_bundle(config: BatchConfig):

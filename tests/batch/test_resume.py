@@ -1,6 +1,7 @@
 """A batch killed with SIGKILL resumes with the same command; a worker that dies costs one file."""
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -102,3 +103,4 @@ def test_a_file_that_kills_its_worker_is_the_only_one_lost():
     run_pool(todo, 2, _dies_on_crash_files, _no_setup, (), outcomes.append, crashed.append)
     assert [c.relative for c in crashed] == ["crash-me"]
     assert sorted(o.relative for o in outcomes) == sorted(set(names) - {"crash-me"})
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]  # no worker left waiting for work
