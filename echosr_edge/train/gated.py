@@ -37,7 +37,7 @@ import numpy as np
 from echosr_edge.data.records import QUALITIES, TASK_LABELS, Frame
 from echosr_edge.data.tasks import TASKS
 from echosr_edge.train.arms import CLASSICAL_ARMS, enhance
-from echosr_edge.train.grid_stats import accuracy_interval, balanced_accuracy, confusion, holm
+from echosr_edge.train.grid_stats import accuracy_interval, balanced_accuracy, confusion, with_holm
 from echosr_edge.train.grid_summary import _cell_summary, _paired
 
 SETTING = "gated"
@@ -153,12 +153,8 @@ def _enhanced_share(decisions: list[tuple]) -> dict:
 
 def _paired_family(groups: dict, task: str, pairs: list[tuple[str, str]], n_boot: int) -> list[dict]:
     """The task's paired differences as one family: Bonferroni intervals and Holm-adjusted McNemar p (as the Fig. 4 tables)."""
-    cells = [{"a": a, "b": b, **_paired(groups.get((task, a), []), groups.get((task, b), []), n_boot, family=len(pairs))}
-             for a, b in pairs]
-    finite = [c for c in cells if np.isfinite(c["mcnemar"]["p"])]
-    for c, p in zip(finite, holm([c["mcnemar"]["p"] for c in finite])):
-        c["mcnemar"]["p_holm"] = p
-    return cells
+    return with_holm([{"a": a, "b": b, **_paired(groups.get((task, a), []), groups.get((task, b), []), n_boot, family=len(pairs))}
+                      for a, b in pairs])
 
 
 def summarise_gated(rows: list[tuple], decisions: list[tuple], config) -> dict | None:

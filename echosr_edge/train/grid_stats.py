@@ -79,6 +79,14 @@ def holm(p_values) -> list[float]:
     return adjusted.tolist()
 
 
+def with_holm(family: list[dict]) -> list[dict]:
+    """``family``'s paired differences with ``mcnemar['p_holm']`` set on each one that has a p."""
+    finite = [c for c in family if np.isfinite(c["mcnemar"]["p"])]
+    for c, p in zip(finite, holm([c["mcnemar"]["p"] for c in finite])):
+        c["mcnemar"]["p_holm"] = p
+    return family
+
+
 def paired_difference(correct_a, correct_b, patients, mcnemar_rows=None, n_boot: int = BOOTSTRAP, seed: int = 0,
                       family: int = 1) -> dict:
     """accuracy(a) − accuracy(b) in points with its paired patient-cluster bootstrap interval and tests.

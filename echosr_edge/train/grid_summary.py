@@ -24,8 +24,8 @@ from echosr_edge.train.grid_stats import (
     accuracy_interval,
     balanced_accuracy,
     confusion,
-    holm,
     paired_difference,
+    with_holm,
 )
 
 PREDICTION_COLUMNS = ("repeat", "fold", "task", "setting", "arm", "train_tier", "patient", "view", "phase", "tier",
@@ -99,35 +99,25 @@ def comparisons_for(arms: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _versus_chance(cell: dict, task: str) -> dict:
+    chance = 1.0 / len(TASK_LABELS[task])
+    return {"accuracy": cell["accuracy"], "ci_low": cell["ci_low"], "ci_high": cell["ci_high"], "chance": chance,
+            "learned": bool(cell["n"] and cell["ci_low"] > chance)}
+
+
 def learning_check(table2: dict) -> dict:
     """Did each classifier learn its task? Per task and training tier: its accuracy on plain frames of
     its own tier (Table 2's diagonal) against chance (1 / classes); ``learned`` when the interval's
     lower end is above chance. A classifier at chance answers by its class prior, so differences
     measured through it say nothing about an arm."""
-    out: dict = {}
-    for task, rows in table2.items():
-        chance = 1.0 / len(TASK_LABELS[task])
-        out[task] = {}
-        for tier in QUALITIES:
-            cell = rows[tier][tier]
-            learned = bool(cell["n"] and cell["ci_low"] > chance)
-            out[task][tier] = {"accuracy": cell["accuracy"], "ci_low": cell["ci_low"], "ci_high": cell["ci_high"],
-                               "chance": chance, "learned": learned}
-    return out
+    return {task: {tier: _versus_chance(rows[tier][tier], task) for tier in QUALITIES} for task, rows in table2.items()}
 
 
 def enhanced_learning_check(fig4: dict) -> dict:
     """The same check for the train-on-enhanced classifiers: each one's accuracy on poor test frames
     through its own arm (the tier and chain it was trained on) against chance."""
-    out: dict = {}
-    for task, settings in fig4.items():
-        chance = 1.0 / len(TASK_LABELS[task])
-        out[task] = {}
-        for arm, tiers in settings["train_on_enhanced"].items():
-            cell = tiers["poor"]
-            out[task][arm] = {"accuracy": cell["accuracy"], "ci_low": cell["ci_low"], "ci_high": cell["ci_high"],
-                              "chance": chance, "learned": bool(cell["n"] and cell["ci_low"] > chance)}
-    return out
+    return {task: {arm: _versus_chance(tiers["poor"], task) for arm, tiers in settings["train_on_enhanced"].items()}
+            for task, settings in fig4.items()}
 
 
 def summarise(rows: list[tuple], config) -> dict:
@@ -150,13 +140,10 @@ def summarise(rows: list[tuple], config) -> dict:
             fig4[task][setting] = {arm: {tier: _cell_summary(groups[(task, setting, arm, None, tier)], task, n_boot)
                                          for tier in QUALITIES} for arm in arms}
             family = [(a, b, tier) for a, b in comparisons_for(arms) for tier in QUALITIES]
-            cells = [{"a": a, "b": b, "tier": tier, **_paired(groups[(task, setting, a, None, tier)], groups[(task, setting, b, None, tier)],
-                                                              n_boot, family=len(family))}
-                     for a, b, tier in family]
-            finite = [c for c in cells if np.isfinite(c["mcnemar"]["p"])]
-            for c, p in zip(finite, holm([c["mcnemar"]["p"] for c in finite])):
-                c["mcnemar"]["p_holm"] = p
-            paired[task][setting] = cells
+            paired[task][setting] = with_holm([
+                {"a": a, "b": b, "tier": tier, **_paired(groups[(task, setting, a, None, tier)], groups[(task, setting, b, None, tier)],
+                                                         n_boot, family=len(family))}
+                for a, b, tier in family])
     mdd = [c["mdd_points"] for t in paired.values() for s in t.values() for c in s if np.isfinite(c["mdd_points"]) and c["mdd_points"] > 0]  # 0: no discordant pair, nothing to power
     return {
         "table2": table2,
