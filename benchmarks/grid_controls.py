@@ -1,11 +1,13 @@
 """Run the experiment grid on both planted controls and say whether it tells them apart.
 
-    python benchmarks/grid_controls.py WORKDIR [--patients 100] [--seed 11] [--quick] [--resume]
-        [--no-augmented] [--downsample bicubic|area]
+    python benchmarks/grid_controls.py WORKDIR [--patients 100] [--seed 11] [--quality-mix even|table1]
+        [--quick] [--resume] [--no-augmented] [--no-gated] [--downsample bicubic|area]
+        [--enhance-mode down-up|direct] [--only positive|negative]
 
 Writes (if absent) WORKDIR/positive/data and WORKDIR/negative/data with the simulator
 (``echosr-edge data synth --control positive|negative``: poor differs from good by PSF loss
-only, or by contrast and haze only), runs ``train experiments`` (smoke config; ``--quick``
+only, or by contrast and haze only; an even quality mix by default, so the poor-sized task
+sets hold a third of the frames instead of Table 1's fifth), runs ``train experiments`` (smoke config; ``--quick``
 shrinks it further for a loaded machine) into WORKDIR/<control>/grid, and prints, for the
 test-time setting, every SR − bicubic and SR − none interval, then the verdicts, each on the
 per-comparison 95 % intervals and on the family-wise (Bonferroni over the report table) ones:
@@ -62,10 +64,10 @@ def verdicts(results: dict) -> dict:
     }
 
 
-def write_tree(data: Path, control: str, patients: int, seed: int) -> None:
-    """The simulator's planted-control tree (CAMUS 2023 layout, Table 1 quality mix)."""
+def write_tree(data: Path, control: str, patients: int, seed: int, quality_mix: str) -> None:
+    """The simulator's planted-control tree (CAMUS 2023 layout)."""
     subprocess.run([sys.executable, "-m", "echosr_edge", "data", "synth", str(data), "--patients", str(patients),
-                    "--control", control, "--seed", str(seed)], check=True, cwd=ROOT)
+                    "--control", control, "--seed", str(seed), "--quality-mix", quality_mix], check=True, cwd=ROOT)
 
 
 def main() -> None:
@@ -73,6 +75,10 @@ def main() -> None:
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--patients", type=int, default=100)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--quality-mix", choices=("even", "table1"), default="even",
+                        help="tiers of the written trees (even: a third each; table1: CAMUS's proportions)")
+    parser.add_argument("--enhance-mode", choices=("down-up", "direct"), default="down-up")
+    parser.add_argument("--no-gated", action="store_true", help="skip the gated experiment (not part of the verdicts)")
     parser.add_argument("--no-augmented", action="store_true", help="skip the augmented competitor (not part of the verdicts)")
     parser.add_argument("--downsample", choices=("bicubic", "area"), default="bicubic")
     parser.add_argument("--quick", action="store_true", help=f"shrink the smoke grid: {QUICK}")
@@ -83,15 +89,18 @@ def main() -> None:
     for control in [args.only] if args.only else ["positive", "negative"]:
         data = args.workdir / control / "data"
         if not data.is_dir():
-            write_tree(data, control, args.patients, args.seed)
-        overrides = {**(QUICK if args.quick else {}), "downsample": args.downsample}
+            write_tree(data, control, args.patients, args.seed, args.quality_mix)
+        overrides = {**(QUICK if args.quick else {}), "downsample": args.downsample, "enhance_mode": args.enhance_mode}
         if args.no_augmented:
             overrides["augmented"] = False
+        if args.no_gated:
+            overrides["gated"] = False
         config = get_config("smoke", **overrides)
         started = time.perf_counter()
-        results = run_experiments(data, args.workdir / control / "grid", config, resume=args.resume,
+        grid = args.workdir / control / ("grid" if args.enhance_mode == "down-up" else f"grid_{args.enhance_mode}")
+        results = run_experiments(data, grid, config, resume=args.resume,
                                   progress=lambda m: print(m, file=sys.stderr, flush=True))
-        write_report(results, args.workdir / control / "grid")
+        write_report(results, grid)
         v = verdicts(results)
         idle = [f"{task} trained on {tier}" for task, tiers in results["learning"].items() for tier, c in tiers.items() if not c["learned"]]
         idle += [f"{task} trained on poor through {arm}" for task, arms in results.get("learning_enhanced", {}).items()
@@ -112,7 +121,8 @@ def main() -> None:
         if idle:
             print(f"  NOT EVIDENCE: classifiers at chance on their own tier: {', '.join(idle)}")
         summary[control] = {k: v[k] for k in v if k.startswith(("some_", "every_", "classifiers_"))}
-    (args.workdir / "controls.json").write_text(json.dumps(summary, indent=2) + "\n")
+    name = "controls.json" if args.enhance_mode == "down-up" else f"controls_{args.enhance_mode}.json"
+    (args.workdir / name).write_text(json.dumps(summary, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,8 @@ def _classifier_options(fn):
         click.option("--hr-size", type=click.IntRange(min=32), help="HR size of the pipeline that feeds it."),
         click.option("--imagenet-weights", type=_FILE, help="torchvision resnet18-*.pth file."),
         click.option("--balanced/--unbalanced", default=None, help="Inverse-frequency class weights in the loss."),
+        click.option("--min-steps", type=click.IntRange(min=0),
+                     help="At least this many optimiser steps (more epochs on a small set); smoke: 40, paper: 0."),
         # train.augment.AUGMENTS, spelled out: the runtime CLI must not import the train package
         click.option("--augment", type=click.Choice(["none", "robust"]),
                      help="robust: train on smoothed, contrast-shifted, noisy copies (steadier labels on SR and INT8 output); default none, as the paper."),
@@ -178,29 +180,29 @@ def _run_classifier(part: str, task: str, root, out, schedule, hr_size, imagenet
 @_classifier_options
 @click.option("--task", default="view", show_default=True, type=click.Choice(["view", "phase", "quality"]))
 def classifier(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, input_size, hr_size,
-               imagenet_weights, balanced, augment, task) -> None:
+               imagenet_weights, balanced, min_steps, augment, task) -> None:
     """Train a ResNet-18 classifier for TASK on ROOT (patient-level split)."""
     _run_classifier("quality" if task == "quality" else "classifier", task, root, out, schedule, hr_size,
                     imagenet_weights, resume, epochs=epochs, batch=batch, lr=lr, seed=seed, device=device, amp=amp,
-                    input_size=input_size, balanced=balanced, augment=augment)
+                    input_size=input_size, balanced=balanced, min_steps=min_steps, augment=augment)
 
 
 @command.command("quality")
 @_common
 @_classifier_options
 def quality(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, input_size, hr_size,
-            imagenet_weights, balanced, augment) -> None:
+            imagenet_weights, balanced, min_steps, augment) -> None:
     """Train the image-quality model (good / medium / poor) that gates enhancement at the bedside."""
     _run_classifier("quality", "quality", root, out, schedule, hr_size, imagenet_weights, resume, epochs=epochs,
                     batch=batch, lr=lr, seed=seed, device=device, amp=amp, input_size=input_size, balanced=balanced,
-                    augment=augment)
+                    min_steps=min_steps, augment=augment)
 
 
 @command.command("cardiac")
 @_common
 @_classifier_options
 def cardiac(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, input_size, hr_size,
-            imagenet_weights, balanced, augment) -> None:
+            imagenet_weights, balanced, min_steps, augment) -> None:
     """Train the out-of-distribution gate: ROOT's frames ('cardiac') vs synthetic non-cardiac scenes ('other').
 
     Every quality tier is trained on equally often. The threshold that accepts 99 % of each quality tier's
@@ -212,7 +214,8 @@ def cardiac(root, out, schedule, epochs, batch, lr, seed, device, amp, resume, i
 
     base = _schedule_part(schedule, "classifier", ClassifierTrainConfig(task="cardiac", input_size=64))
     config = _override(base, task="cardiac", imagenet_weights=imagenet_weights, epochs=epochs, batch=batch, lr=lr,
-                       seed=seed, device=device, amp=amp, input_size=input_size or 64, balanced=balanced, augment=augment)
+                       seed=seed, device=device, amp=amp, input_size=input_size or 64, balanced=balanced, min_steps=min_steps,
+                       augment=augment)
     with distributed_from_env(config.device) as info:
         result = cardiac_job(root, out, config, hr_size=hr_size or _schedule_part(schedule, "hr_size", 256),
                              on_epoch=_epoch_line("cardiac"), resume=resume)
@@ -265,6 +268,9 @@ def _named_files(values: tuple[str, ...], option: str) -> tuple[tuple[str, Path]
               help="srresnet: SRGAN starts from the fold's fine-tuned SRResNet (Ledig et al.); own: its --sr-pretrained file or the schedule's init.")
 @click.option("--hr-size", type=click.IntRange(min=8), help="HR frame size (default: the schedule's).")
 @click.option("--classifier-size", type=click.IntRange(min=16), help="Classifier input size (default: the schedule's).")
+@click.option("--classifier-epochs", type=click.IntRange(min=1), help="Classifier epochs (default: the schedule's; paper 10).")
+@click.option("--classifier-steps", type=click.IntRange(min=0),
+              help="At least this many optimiser steps per classifier and quality model (default: smoke 40, paper 0).")
 @click.option("--enhance-mode", default="down-up", show_default=True, type=click.Choice(["down-up", "direct"]),
               help="down-up: arm(bicubic ↓4(x)) at the HR size; direct: arm(x), 4x larger, resized for the classifier.")
 @click.option("--downsample", default="bicubic", show_default=True, type=click.Choice(["bicubic", "area"]),
@@ -272,13 +278,15 @@ def _named_files(values: tuple[str, ...], option: str) -> tuple[tuple[str, Path]
                    "(the anti-aliased block mean).")
 @click.option("--augmented/--no-augmented", default=True, show_default=True,
               help="Train the competitor: classifiers with --augment robust on plain frames.")
+@click.option("--gated/--no-gated", default=True, show_default=True,
+              help="The bedside experiment: never / always / auto enhancement on mixed-quality frames (trains a quality model per fold).")
 @click.option("--imagenet-weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="torchvision resnet18-*.pth file.")
 @click.option("--allow-deviation", is_flag=True, help="Run --config paper without the paper's weight files or on a tree of other counts (listed as deviations).")
 @click.option("--resume", is_flag=True, help="Reuse the finished cells under OUT/cells (same settings only).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (training, enhancement and evaluation).")
 def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_checkpoints, sr_pretrained, vgg_weights, srgan_init,
-                hr_size, classifier_size, enhance_mode, downsample, augmented, imagenet_weights, allow_deviation, resume,
-                device) -> None:
+                hr_size, classifier_size, classifier_epochs, classifier_steps, enhance_mode, downsample, augmented, gated,
+                imagenet_weights, allow_deviation, resume, device) -> None:
     """Reproduce the study's grid on ROOT with control arms, per-frame predictions and paired tests."""
     from echosr_edge.train.experiment_config import get_config
     from echosr_edge.train.experiment_report import write_report
@@ -294,7 +302,9 @@ def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_chec
         schedule, folds=folds, repeats=repeats, sr_data=sr_data, sr_models=kinds,
         sr_checkpoints=_named_files(sr_checkpoints, "--sr-checkpoint"), sr_pretrained=pretrained, vgg_weights=vgg_weights,
         srgan_from_srresnet=srgan_init == "srresnet", hr_size=hr_size, classifier_size=classifier_size,
-        enhance_mode=enhance_mode, downsample=downsample, augmented=augmented, imagenet_weights=imagenet_weights, allow_deviation=allow_deviation,
+        classifier_epochs=classifier_epochs, classifier_steps=classifier_steps,
+        enhance_mode=enhance_mode, downsample=downsample, augmented=augmented, gated=gated, imagenet_weights=imagenet_weights,
+        allow_deviation=allow_deviation,
         device=device,
     )
     results = run_experiments(root, out, config, progress=lambda msg: click.echo(msg, err=True), resume=resume)

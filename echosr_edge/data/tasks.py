@@ -17,6 +17,12 @@ Splits, per seed:
 - ``frame`` (the paper's): each tier's set is split 80/20 frame by frame, stratified by
   (view, phase) cell; one patient's ED and ES may fall on different sides.
 
+When another tier has fewer frames than the reference tier in a cell (on a side), that cell is
+sized by the smallest tier instead, so every tier still reproduces one composition; a cell that
+would keep less than half of the reference count is refused instead. On CAMUS poor is the
+smallest tier in every cell and this never applies; it does on a tree with an even quality mix,
+where the tiers' counts differ by chance.
+
 Within a view, frames are sampled by patient: the ED and ES frames of one patient's view are
 taken together whenever the cell counts allow (they do on CAMUS, where quality is per view).
 """
@@ -52,6 +58,29 @@ def reference_composition(frames: list[Frame], reference: str = "poor") -> dict[
         raise ConfigError(f"unknown quality tier {reference!r}; tiers: {', '.join(QUALITIES)}")
     counts = Counter((f.view, f.phase) for f in frames if f.quality == reference)
     return {(v, p): counts.get((v, p), 0) for v in VIEWS for p in PHASES}
+
+
+# A cell may be lowered to the smallest tier's count, but not below this share of the reference
+# tier's: a tree where some tier has far fewer frames is refused, not shrunk silently.
+MIN_CAPPED_SHARE = 0.5
+
+
+def capped_composition(need: dict[Cell, int], frames: list[Frame], tiers: tuple[str, ...], what: str = "") -> dict[Cell, int]:
+    """``need`` with each cell lowered to the fewest frames any of ``tiers`` has in that cell of ``frames``.
+
+    Refused (naming the tier and cell) when that would keep less than ``MIN_CAPPED_SHARE`` of a cell.
+    """
+    counts = {tier: Counter((f.view, f.phase) for f in frames if f.quality == tier) for tier in tiers}
+    capped = {}
+    for cell, n in need.items():
+        tier, have = min(((t, c.get(cell, 0)) for t, c in counts.items()), key=lambda tc: tc[1], default=("", n))
+        if have < n and have < MIN_CAPPED_SHARE * n:
+            raise ConfigError(
+                f"{what}{tier} tier: the {cell[0]} {cell[1]} cell needs {n} frames to match the reference tier, "
+                f"only {have} are available (too few patients for this split)"
+            )
+        capped[cell] = min(n, have)
+    return capped
 
 
 def class_counts(composition: dict[Cell, int], task: str) -> dict[str, int]:
@@ -118,7 +147,8 @@ def task_sets_for(
 ) -> dict[str, tuple[list[Frame], list[Frame]]]:
     """Each tier's (train, test) task set for one patient partition (see the module doc)."""
     sides = {"train": [f for f in frames if f.patient not in test_patients], "test": [f for f in frames if f.patient in test_patients]}
-    need = {side: reference_composition(fs, reference) for side, fs in sides.items()}
+    need = {side: capped_composition(reference_composition(fs, reference), fs, tiers, f"{side} side, seed {seed}: ")
+            for side, fs in sides.items()}
     sets = {}
     for tier_index, tier in enumerate(tiers):
         picked = []
@@ -170,8 +200,8 @@ def build_task_splits(
         raise ConfigError("test_fraction must be between 0 and 1")
     if not seeds:
         raise ConfigError("at least one seed is needed")
-    composition = reference_composition(frames, reference)
-    if not sum(composition.values()):
+    composition = capped_composition(reference_composition(frames, reference), frames, tiers)
+    if not sum(reference_composition(frames, reference).values()):
         raise ConfigError(f"the reference tier {reference!r} has no frames: task sets cannot be sized")
     splits: list[TaskSplit] = []
     used: dict[str, str] = {}

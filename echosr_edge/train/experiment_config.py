@@ -48,6 +48,7 @@ class ExperimentConfig:
     enhance_mode: str = "down-up"
     downsample: str = "bicubic"  # the down-up chain's ↓ (and the SR pairs'): "bicubic" or "area" (anti-aliased)
     augmented: bool = True
+    gated: bool = True  # the gated pipeline experiment (train/gated.py): never / always / auto per SR arm
     imagenet_weights: Path | None = None
     device: str = "auto"
     allow_deviation: bool = False
@@ -182,6 +183,7 @@ _SCHEDULE_OVERRIDES = {
     "sr_patches_per_frame": ("sr", "srgan"),
     "classifier_size": ("classifier",),
     "classifier_epochs": ("classifier",),
+    "classifier_steps": ("classifier", "quality"),
     "quality_size": ("quality",),
     "quality_epochs": ("quality",),
 }
@@ -195,6 +197,7 @@ _FIELD = {
     "sr_patches_per_frame": "patches_per_frame",
     "classifier_size": "input_size",
     "classifier_epochs": "epochs",
+    "classifier_steps": "min_steps",
     "quality_size": "input_size",
     "quality_epochs": "epochs",
 }

@@ -57,7 +57,9 @@ def _header(results: dict) -> list[str]:
         (f"- arms: {', '.join(results['arms'])}; enhancement mode `{cfg['enhance_mode']}` at HR {cfg['hr_size']}², ×{cfg['scale']}"
          + (f" (↓ by `{cfg.get('downsample', 'bicubic')}`)" if cfg["enhance_mode"] == "down-up" else "") + "; "
          f"classifier input {cfg['classifier_size']}²"),
-        f"- classifier: ResNet-18, {clf['epochs']} epochs, batch {clf['batch']}, Adam {clf['lr']:g}; "
+        f"- classifier: ResNet-18, {clf['epochs']} epochs"
+        + (f" and at least {clf['min_steps']} optimiser steps" if clf.get("min_steps") else "")
+        + f", batch {clf['batch']}, Adam {clf['lr']:g}; "
         f"SRResNet {sr['epochs']} epochs; SRGAN {gan['epochs']} epochs"
         + (", started from the fold's fine-tuned SRResNet" if cfg["srgan_from_srresnet"] else ""),
         (f"- accuracies in %, pooled over repeats and folds, with 95 % patient-cluster bootstrap intervals ({cfg['bootstrap']} resamples); "

@@ -163,7 +163,8 @@ def _classifier_cell(train: list[Frame], tests: dict[str, list[Frame]], task: st
         cfg = replace(config.schedule.classifier, task=task, seed=seed, device=config.device,
                       imagenet_weights=config.imagenet_weights, augment=augment)
         model, _ = train_classifier(train, cfg)
-        return {"train_frames": len(train), "tests": {name: _predict(model, fs, task, config.classifier_size, config.device)
+        return {"train_frames": len(train), "epochs": cfg.epochs_for(len(train)),
+                "tests": {name: _predict(model, fs, task, config.classifier_size, config.device)
                                                       for name, fs in tests.items()}}
 
     return compute

@@ -48,7 +48,12 @@ DECISION_COLUMNS = ("repeat", "fold", "patient", "view", "phase", "tier", "quali
 
 
 def sr_arms(config) -> list[str]:
-    """The grid's SR arms (trained per fold or given with ``--sr-checkpoint``): the ones ``always``/``auto`` may run."""
+    """The grid's SR arms (trained per fold or given with ``--sr-checkpoint``): the ones ``always``/``auto`` may run.
+
+    None when the gated experiment is turned off (``--no-gated``): then no quality model is trained.
+    """
+    if not config.gated:
+        return []
     return [a for a in config.arms if a not in CLASSICAL_ARMS]
 
 
@@ -90,7 +95,7 @@ def quality_cell(train: list[Frame], test: list[Frame], config, seed: int, predi
         cfg = replace(config.schedule.quality, task="quality", seed=seed, device=config.device,
                       imagenet_weights=config.imagenet_weights)
         model, _ = train_classifier(train, cfg)
-        return {"train_frames": len(train), "input_size": cfg.input_size, "epochs": cfg.epochs,
+        return {"train_frames": len(train), "input_size": cfg.input_size, "epochs": cfg.epochs_for(len(train)),
                 "tests": {QUALITY_TEST: predict(model, test, "quality", cfg.input_size, config.device)}}
 
     return compute
@@ -174,7 +179,7 @@ def summarise_gated(rows: list[tuple], decisions: list[tuple], config) -> dict |
         "test_frames": "the fold's test task sets of every tier (good, medium, poor in equal shares)",
         "quality_model": {"trained_on": "every frame of the fold's training-side patients, through the none chain",
                           "input_size": config.schedule.quality.input_size, "epochs": config.schedule.quality.epochs,
-                          **_quality_summary(decisions, n_boot)},
+                          "min_steps": config.schedule.quality.min_steps, **_quality_summary(decisions, n_boot)},
         "enhanced_share": _enhanced_share(decisions),
         "policies": names,
     }

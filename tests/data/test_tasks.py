@@ -140,3 +140,19 @@ def test_unknown_task_tier_or_unit_is_refused(camus_500):
         build_task_splits(camus_500, tiers=("great",))
     with pytest.raises(ConfigError, match="unknown split unit"):
         build_task_splits(camus_500, unit="study")
+
+
+def test_an_even_quality_mix_sizes_each_cell_by_its_smallest_tier():
+    from echosr_edge.data.tasks import reference_composition, task_sets_for
+
+    frames = label_only_frames(120, mix="even", seed=3)
+    test_patients = {f.patient for f in frames[: len(frames) // 5]}
+    train_side = [f for f in frames if f.patient not in test_patients]
+    per_tier = {t: Counter((f.view, f.phase) for f in train_side if f.quality == t) for t in QUALITIES}
+    short = [c for c in per_tier["poor"] if min(per_tier[t][c] for t in QUALITIES) < per_tier["poor"][c]]
+    assert short, "the case under test: on the training side some tier has fewer frames than poor in a cell"
+    sets = task_sets_for(frames, test_patients)
+    cells = {tier: Counter((f.view, f.phase) for f in train + test) for tier, (train, test) in sets.items()}
+    assert cells["good"] == cells["medium"] == cells["poor"]  # one composition for every tier
+    whole = reference_composition(frames)
+    assert all(cells["poor"][c] <= whole[c] for c in whole)

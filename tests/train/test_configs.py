@@ -34,3 +34,25 @@ def test_with_seed_reseeds_every_trainer():
 def test_an_unknown_schedule_suggests_the_closest():
     with pytest.raises(ConfigError, match="Did you mean 'smoke'"):
         get_schedule("smok")
+
+
+def test_paper_classifiers_train_exactly_their_epochs():
+    paper = get_schedule("paper")
+    assert paper.classifier.min_steps == 0 and paper.quality.min_steps == 0
+    assert paper.classifier.epochs_for(23) == paper.classifier.epochs_for(2000) == 10
+
+
+def test_smoke_classifiers_take_at_least_40_optimiser_steps_on_a_small_task_set():
+    smoke = get_schedule("smoke").classifier
+    # 23 frames at batch 16: 2 steps an epoch, so 4 epochs would be 8 steps; 20 epochs make 40.
+    assert smoke.epochs_for(23) == 20
+    assert smoke.epochs_for(14) == 40  # one step an epoch
+    assert smoke.epochs_for(500) == 4  # 32 steps an epoch: the schedule's own 4 epochs already exceed 40 steps
+    assert get_schedule("smoke").quality.min_steps == smoke.min_steps == 40
+
+
+def test_a_negative_step_floor_is_refused():
+    from echosr_edge.train.classifier import ClassifierTrainConfig
+
+    with pytest.raises(ConfigError, match="min_steps"):
+        ClassifierTrainConfig(min_steps=-1)

@@ -17,7 +17,7 @@ from echosr_edge.train.experiments import _mean_fidelity, run_experiments
 
 TINY = {"hr_size": 32, "classifier_size": 32, "classifier_epochs": 1, "sr_epochs": 1, "gan_epochs": 1, "sr_blocks": 1,
         "sr_features": 8, "sr_patch_lr": 8, "sr_patches_per_frame": 1, "quality_size": 32, "quality_epochs": 1,
-        "bootstrap": 200}
+        "classifier_steps": 0, "bootstrap": 200}
 VOLATILE = {"seconds", "cells"}  # wall time, and how many cells were computed rather than reused
 
 
@@ -172,6 +172,16 @@ def test_report_has_the_gated_section(grid):
     out, results, _ = grid
     report = write_report(results, out).read_text()
     assert "## The gated pipeline" in report and "| auto-srresnet − never |" in report
+
+
+def test_no_gated_trains_no_quality_model_and_reports_no_gated_section(tree, tmp_path):
+    order = []
+    config = get_config("smoke", **TINY, sr_models=("srresnet",), augmented=False, gated=False)
+    results = run_experiments(tree, tmp_path, config, on_cell=lambda label, skipped: order.append(label))
+    assert results["gated"] is None and results["gated_decisions"] is None and not (tmp_path / "gated.csv").exists()
+    assert order and not any("quality" in label for label in order)
+    assert "srresnet" in results["arms"] and results["config"]["gated"] is False
+    assert "## The gated pipeline" not in write_report(results, tmp_path).read_text()
 
 
 def _cell_file(cells, label):
