@@ -121,8 +121,9 @@ def main() -> None:
         if idle:
             print(f"  NOT EVIDENCE: classifiers at chance on their own tier: {', '.join(idle)}")
         summary[control] = {k: v[k] for k in v if k.startswith(("some_", "every_", "classifiers_"))}
-    name = "controls.json" if args.enhance_mode == "down-up" else f"controls_{args.enhance_mode}.json"
-    (args.workdir / name).write_text(json.dumps(summary, indent=2) + "\n")
+    path = args.workdir / ("controls.json" if args.enhance_mode == "down-up" else f"controls_{args.enhance_mode}.json")
+    earlier = json.loads(path.read_text()) if path.is_file() else {}  # --only keeps the other control's verdicts
+    path.write_text(json.dumps({**earlier, **summary}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

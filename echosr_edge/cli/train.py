@@ -280,13 +280,15 @@ def _named_files(values: tuple[str, ...], option: str) -> tuple[tuple[str, Path]
               help="Train the competitor: classifiers with --augment robust on plain frames.")
 @click.option("--gated/--no-gated", default=True, show_default=True,
               help="The bedside experiment: never / always / auto enhancement on mixed-quality frames (trains a quality model per fold).")
+@click.option("--gated-classifier", default="all", show_default=True, type=click.Choice(["all", "good"]),
+              help="The gated experiment's classifier: trained on every tier (as the product's) or on good (the paper's Fig. 4 b/d).")
 @click.option("--imagenet-weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="torchvision resnet18-*.pth file.")
 @click.option("--allow-deviation", is_flag=True, help="Run --config paper without the paper's weight files or on a tree of other counts (listed as deviations).")
 @click.option("--resume", is_flag=True, help="Reuse the finished cells under OUT/cells (same settings only).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (training, enhancement and evaluation).")
 def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_checkpoints, sr_pretrained, vgg_weights, srgan_init,
                 hr_size, classifier_size, classifier_epochs, classifier_steps, enhance_mode, downsample, augmented, gated,
-                imagenet_weights, allow_deviation, resume, device) -> None:
+                gated_classifier, imagenet_weights, allow_deviation, resume, device) -> None:
     """Reproduce the study's grid on ROOT with control arms, per-frame predictions and paired tests."""
     from echosr_edge.train.experiment_config import get_config
     from echosr_edge.train.experiment_report import write_report
@@ -303,7 +305,8 @@ def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_chec
         sr_checkpoints=_named_files(sr_checkpoints, "--sr-checkpoint"), sr_pretrained=pretrained, vgg_weights=vgg_weights,
         srgan_from_srresnet=srgan_init == "srresnet", hr_size=hr_size, classifier_size=classifier_size,
         classifier_epochs=classifier_epochs, classifier_steps=classifier_steps,
-        enhance_mode=enhance_mode, downsample=downsample, augmented=augmented, gated=gated, imagenet_weights=imagenet_weights,
+        enhance_mode=enhance_mode, downsample=downsample, augmented=augmented, gated=gated, gated_classifier=gated_classifier,
+        imagenet_weights=imagenet_weights,
         allow_deviation=allow_deviation,
         device=device,
     )

@@ -49,6 +49,7 @@ class ExperimentConfig:
     downsample: str = "bicubic"  # the down-up chain's ↓ (and the SR pairs'): "bicubic" or "area" (anti-aliased)
     augmented: bool = True
     gated: bool = True  # the gated pipeline experiment (train/gated.py): never / always / auto per SR arm
+    gated_classifier: str = "all"  # its classifier: trained on every tier ("all", the product's) or on good ("good")
     imagenet_weights: Path | None = None
     device: str = "auto"
     allow_deviation: bool = False
@@ -64,6 +65,8 @@ class ExperimentConfig:
         clash = [n for n, _ in self.sr_checkpoints if n in (*CLASSICAL_ARMS, *SR_KINDS, "augmented")]
         if clash:
             raise ConfigError(f"--sr-checkpoint name(s) {clash} clash with built-in arms; pick other names")
+        if self.gated_classifier not in ("all", "good"):
+            raise ConfigError(f"unknown gated classifier {self.gated_classifier!r}; known: all, good")
         if self.folds < 2 or self.repeats < 1:
             raise ConfigError("the grid needs at least 2 folds and 1 repeat")
 

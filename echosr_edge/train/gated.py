@@ -12,9 +12,11 @@ Per repeat and fold:
   test frames. Its cell is ``cells/r{repeat}_f{fold}/gated/quality.json`` (resumed like any cell).
 - **The test frames** are the fold's test task sets of all three tiers (good, medium and poor in
   equal shares, class-balanced: ``data/tasks.py``).
-- **The classifier** is the grid's ``plain_good`` cell: trained on plain good frames, the
-  test-time setting's "trained on good" (the paper's Fig. 4 b/d). Its cell also predicts each SR
-  arm's output for the good and medium test frames (the poor ones it predicts already).
+- **The classifier** (``--gated-classifier``) is, by default, ``plain_all``: trained on the
+  plain training task sets of every tier together, as the product's ``train classifier`` trains
+  the classifier a bundle ships (every tier). ``good`` uses the grid's ``plain_good`` cell
+  instead, the test-time setting's "trained on good" (the paper's Fig. 4 b/d). Either cell also
+  predicts each SR arm's output for the good and medium test frames.
 - **Policies**, per SR arm (``srresnet``, ``srgan``, each ``--sr-checkpoint``): ``never`` (the
   plain frame), ``always-<sr>`` (the arm's output for every frame), ``auto-<sr>`` (the arm's
   output where the quality model says medium or poor, the plain frame where it says good).
@@ -41,7 +43,7 @@ from echosr_edge.train.grid_stats import accuracy_interval, balanced_accuracy, c
 from echosr_edge.train.grid_summary import _cell_summary, _paired
 
 SETTING = "gated"
-TRAIN_TIER = "good"  # the classifier the policies share: the test-time setting's "trained on good"
+GATED_CLASSIFIERS = ("all", "good")  # the classifier the policies share: trained on every tier (the product's), or on good
 GOOD = "good"  # the runtime's rule: enhance unless the quality model says this
 QUALITY_TEST = "none|mixed"
 DECISION_COLUMNS = ("repeat", "fold", "patient", "view", "phase", "tier", "quality_predicted", "quality_p", "enhanced")
@@ -55,6 +57,11 @@ def sr_arms(config) -> list[str]:
     if not config.gated:
         return []
     return [a for a in config.arms if a not in CLASSICAL_ARMS]
+
+
+def gated_cell(config) -> str:
+    """The classifier cell the policies share: ``plain_all`` or ``plain_good`` (``--gated-classifier``)."""
+    return f"plain_{config.gated_classifier}"
 
 
 def policies(config) -> list[str]:
@@ -120,7 +127,7 @@ def gated_rows(all_cells: list, quality_cells: list, by_key: dict[str, Frame], c
                               int(qlabels[pred] != GOOD)))
         for task in TASKS:
             labels = TASK_LABELS[task]
-            tests = cells[task][f"plain_{TRAIN_TIER}"]["tests"]
+            tests = cells[task][gated_cell(config)]["tests"]
             never = _by_key(*(tests[f"none|{t}"] for t in QUALITIES))
             always = {a: _by_key(*(tests[f"{a}|{t}"] for t in QUALITIES)) for a in arms}
             for key in order:
@@ -131,7 +138,7 @@ def gated_rows(all_cells: list, quality_cells: list, by_key: dict[str, Frame], c
                 chosen = [("never", never[key])]
                 for a in arms:
                     chosen += [(f"always-{a}", always[a][key]), (f"auto-{a}", always[a][key] if enhanced else never[key])]
-                rows += [(*head, name, TRAIN_TIER, *tail, labels[pred], round(p, 6)) for name, (pred, p) in chosen]
+                rows += [(*head, name, config.gated_classifier, *tail, labels[pred], round(p, 6)) for name, (pred, p) in chosen]
     return rows, decisions
 
 
@@ -174,7 +181,8 @@ def summarise_gated(rows: list[tuple], decisions: list[tuple], config) -> dict |
             groups.setdefault((r[2], r[4], r[9]), []).append(r)
     names = policies(config)
     out: dict = {
-        "classifier": f"trained on plain {TRAIN_TIER} frames (the test-time setting's 'trained on {TRAIN_TIER}')",
+        "classifier": ("trained on the plain frames of every tier (as the product's classifier)" if config.gated_classifier == "all"
+                       else "trained on plain good frames (the test-time setting's 'trained on good')"),
         "rule": "auto enhances a frame unless the fold's quality model rates it 'good' (run --enhance auto)",
         "test_frames": "the fold's test task sets of every tier (good, medium, poor in equal shares)",
         "quality_model": {"trained_on": "every frame of the fold's training-side patients, through the none chain",

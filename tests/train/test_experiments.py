@@ -115,6 +115,26 @@ def test_gated_pipeline_compares_never_always_and_auto_on_mixed_quality_frames(g
     assert 0 <= gated["enhanced_share"]["all"] <= 1 and 0 <= gated["quality_model"]["accuracy"] <= 1
 
 
+def test_the_gated_classifier_is_trained_on_every_tier_as_the_products(grid):
+    out, results, _ = grid
+    assert "every tier" in results["gated"]["classifier"]
+    for fold in range(2):
+        for task in ("view", "phase"):
+            folder = out / "cells" / f"r0_f{fold}" / task
+            cells = {n: json.loads((folder / f"{n}.json").read_text()) for n in ("plain_all", "plain_good", "plain_medium", "plain_poor")}
+            assert cells["plain_all"]["train_frames"] == sum(cells[f"plain_{t}"]["train_frames"] for t in ("good", "medium", "poor"))
+            assert {"srresnet|good", "srgan|medium", "srgan|poor", "none|good"} <= set(cells["plain_all"]["tests"])
+    with open(out / "predictions.csv") as fh:
+        assert {r["train_tier"] for r in csv.DictReader(fh) if r["setting"] == "gated"} == {"all"}
+
+
+def test_an_unknown_gated_classifier_is_refused():
+    from echosr_edge.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown gated classifier 'bad'"):
+        get_config("smoke", gated_classifier="bad")
+
+
 def test_gated_rows_and_decisions_are_written_per_frame(grid):
     out, results, _ = grid
     with open(out / "predictions.csv") as fh:
@@ -143,7 +163,7 @@ def _gated_with_quality_saying(out, results, label: str):
     all_cells, quality_cells = [], []
     for fold in range(2):
         folder = out / "cells" / f"r0_f{fold}"
-        cells = {task: {"plain_good": json.loads((folder / task / "plain_good.json").read_text())} for task in ("view", "phase")}
+        cells = {task: {"plain_all": json.loads((folder / task / "plain_all.json").read_text())} for task in ("view", "phase")}
         quality = json.loads((folder / "gated" / "quality.json").read_text())
         test = quality["tests"]["none|mixed"]
         test["pred"] = [("good", "medium", "poor").index(label)] * len(test["keys"])
