@@ -64,6 +64,11 @@ def _header(results: dict) -> list[str]:
         + (", started from the fold's fine-tuned SRResNet" if cfg["srgan_from_srresnet"] else ""),
         (f"- accuracies in %, pooled over repeats and folds, with 95 % patient-cluster bootstrap intervals ({cfg['bootstrap']} resamples); "
          f"cells: {results['cells']['computed']} computed, {results['cells']['skipped']} reused; wall time {results['seconds']:.0f} s"),
+        ("- **the intervals resample test patients, not training runs**: each classifier and SR model is trained once per "
+         f"repeat and fold ({cfg['repeats']} repeat(s) here), so the spread between training seeds is not in them. It matters "
+         "most where two *different* classifiers are compared (train on enhanced, and any classifier tested on another "
+         "tier than it was trained on): on the 100-patient negative control, four seeds of one view classifier trained on "
+         "poor frames scored 56–100 % on good frames. Read such differences across repeats, not from one interval."),
         f"- power: the smallest paired difference this design detects with 80 % power at two-sided α = 0.05 is "
         f"**{results['power']['mdd_points_median']:.1f} points** (median over comparisons; range "
         + (" to ".join(f"{v:.1f}" for v in results["power"]["mdd_points_range"]) or "—")

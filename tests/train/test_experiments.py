@@ -90,6 +90,12 @@ def test_cells_hold_balanced_accuracy_and_confusion(grid):
     assert sum(map(sum, cell["confusion"])) == cell["n"] and 0 <= cell["balanced_accuracy"] <= 1
 
 
+def test_report_says_its_intervals_leave_out_training_seed_variance(grid):
+    out, results, _ = grid
+    report = write_report(results, out).read_text()
+    assert "the intervals resample test patients, not training runs" in report and "1 repeat(s) here" in report
+
+
 def test_report_starts_with_the_deviations_and_shows_paired_differences(grid):
     out, results, _ = grid
     report = write_report(results, out).read_text()
