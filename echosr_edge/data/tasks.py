@@ -200,9 +200,10 @@ def build_task_splits(
         raise ConfigError("test_fraction must be between 0 and 1")
     if not seeds:
         raise ConfigError("at least one seed is needed")
-    composition = capped_composition(reference_composition(frames, reference), frames, tiers)
-    if not sum(reference_composition(frames, reference).values()):
+    reference_counts = reference_composition(frames, reference)
+    if not sum(reference_counts.values()):
         raise ConfigError(f"the reference tier {reference!r} has no frames: task sets cannot be sized")
+    composition = capped_composition(reference_counts, frames, tiers)
     splits: list[TaskSplit] = []
     used: dict[str, str] = {}
     for seed in seeds:
