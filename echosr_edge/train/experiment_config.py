@@ -19,6 +19,8 @@ from echosr_edge.train.configs import TrainingSchedule, get_schedule
 SR_KINDS: tuple[str, ...] = ("srresnet", "srgan")
 # What the paper's data are (Table 1): 500 patients, 4 labelled frames each.
 PAPER_COUNTS = {"patients": 500, "frames": 2000}
+# The gated experiment's classifier: trained on every tier (the product's), or on good (the paper's Fig. 4 b/d).
+GATED_CLASSIFIERS: tuple[str, ...] = ("all", "good")
 
 
 class DeviationError(EchoSRError):
@@ -65,8 +67,8 @@ class ExperimentConfig:
         clash = [n for n, _ in self.sr_checkpoints if n in (*CLASSICAL_ARMS, *SR_KINDS, "augmented")]
         if clash:
             raise ConfigError(f"--sr-checkpoint name(s) {clash} clash with built-in arms; pick other names")
-        if self.gated_classifier not in ("all", "good"):
-            raise ConfigError(f"unknown gated classifier {self.gated_classifier!r}; known: all, good")
+        if self.gated_classifier not in GATED_CLASSIFIERS:
+            raise ConfigError(f"unknown gated classifier {self.gated_classifier!r}; known: {', '.join(GATED_CLASSIFIERS)}")
         if self.folds < 2 or self.repeats < 1:
             raise ConfigError("the grid needs at least 2 folds and 1 repeat")
 

@@ -183,15 +183,16 @@ def _fold_cells(store, config, repeat, fold, sets, arms_frames, say) -> dict:
     for task in TASKS:
         cells[task] = {}
         plain_tests = {f"none|{t}": side("none", t, 1) for t in QUALITIES}
+        arm_tests = {**plain_tests, **{f"{a}|poor": side(a, "poor", 1) for a in enhanced_arms}}
         for tier in QUALITIES:
-            tests = {**plain_tests, **{f"{a}|poor": side(a, "poor", 1) for a in enhanced_arms}}
+            tests = dict(arm_tests)
             if tier == "good" and gated_cell(config) == "plain_good":  # the gated pipeline's classifier: SR on good and medium too
                 tests.update(classifier_tests(arms_frames, sets, config))
             say(f"r{repeat} f{fold} {task}: classifier on {tier}")
             cells[task][f"plain_{tier}"] = store.classifier(
                 repeat, fold, task, f"plain_{tier}", _classifier_cell(side("none", tier, 0), tests, task, config, seed, "none"))
         if sr_arms(config) and gated_cell(config) == "plain_all":  # the gated pipeline's classifier: every tier's training frames, as the product's
-            tests = {**plain_tests, **{f"{a}|poor": side(a, "poor", 1) for a in enhanced_arms}, **classifier_tests(arms_frames, sets, config)}
+            tests = {**arm_tests, **classifier_tests(arms_frames, sets, config)}
             say(f"r{repeat} f{fold} {task}: classifier on every tier (the gated pipeline's)")
             train = [f for tier in QUALITIES for f in side("none", tier, 0)]
             cells[task]["plain_all"] = store.classifier(

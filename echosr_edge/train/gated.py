@@ -43,7 +43,6 @@ from echosr_edge.train.grid_stats import accuracy_interval, balanced_accuracy, c
 from echosr_edge.train.grid_summary import _cell_summary, _paired
 
 SETTING = "gated"
-GATED_CLASSIFIERS = ("all", "good")  # the classifier the policies share: trained on every tier (the product's), or on good
 GOOD = "good"  # the runtime's rule: enhance unless the quality model says this
 QUALITY_TEST = "none|mixed"
 DECISION_COLUMNS = ("repeat", "fold", "patient", "view", "phase", "tier", "quality_predicted", "quality_p", "enhanced")
