@@ -254,7 +254,8 @@ def _named_files(values: tuple[str, ...], option: str) -> tuple[tuple[str, Path]
               help="smoke: the whole grid in minutes on a CPU; paper: the study's schedule (GPU).")
 @click.option("--out", default="experiments", show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--folds", type=click.IntRange(min=2), help="Patient-grouped folds (default: smoke 2, paper 5).")
-@click.option("--repeats", type=click.IntRange(min=1), help="Repeats of the k-fold split (default: smoke 1, paper 2).")
+@click.option("--repeats", type=click.IntRange(min=1), help="Repeats of the k-fold split, each retraining every cell; with 2 or more the intervals hold the "
+                   "training runs' spread, and from 3 train-on-enhanced differences count as evidence (default: smoke 1, paper 3).")
 @click.option("--sr-data", default="held-out", show_default=True, type=click.Choice(["held-out", "all"]),
               help="SR fine-tuning frames: the fold's training-side good frames, or all good frames (the paper's).")
 @click.option("--sr-models", default="srresnet,srgan", show_default=True, help="Comma list of srresnet, srgan.")
@@ -316,6 +317,23 @@ def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_chec
         click.echo(f"deviation: {line}", err=True)
     click.echo(f"results: {out / 'results.json'}\npredictions: {out / 'predictions.csv'}\nreport:  {report}\n"
                f"figures: {out}/fig4.png, {out}/forest.png")
+
+
+@command.command("report")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--bootstrap", type=click.IntRange(min=100), help="Bootstrap resamples (default: the grid's).")
+def report(out, bootstrap) -> None:
+    """Recompute OUT's statistics and report from its per-frame predictions (no training).
+
+    OUT is the --out folder of a finished `train experiments` run. Rewrites results.json,
+    report.md, fig4.png and forest.png with this version's intervals and tests.
+    """
+    from echosr_edge.train.experiment_report import write_report
+    from echosr_edge.train.experiments import reanalyse
+
+    results = reanalyse(out, bootstrap)
+    path = write_report(results, out)
+    click.echo(f"results: {out / 'results.json'}\nreport:  {path}\nfigures: {out}/fig4.png, {out}/forest.png")
 
 
 @command.command("distill")

@@ -8,7 +8,7 @@ from the paper; it goes into results.json and the top of report.md.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from echosr_edge.data.preprocess import DOWNSAMPLERS
@@ -21,6 +21,9 @@ SR_KINDS: tuple[str, ...] = ("srresnet", "srgan")
 PAPER_COUNTS = {"patients": 500, "frames": 2000}
 # The gated experiment's classifier: trained on every tier (the product's), or on good (the paper's Fig. 4 b/d).
 GATED_CLASSIFIERS: tuple[str, ...] = ("all", "good")
+# A difference between two differently trained classifiers is read as evidence from this many repeats on:
+# between them the training runs' spread is the larger part of the variance (train/grid_summary.evidence).
+MIN_REPEATS_DIFFERENT = 3
 
 
 class DeviationError(EchoSRError):
@@ -104,6 +107,27 @@ class ExperimentConfig:
         d["sr_checkpoints"] = {n: str(p) for n, p in self.sr_checkpoints}
         d["sr_pretrained"] = {n: str(p) for n, p in self.sr_pretrained}
         return _plain(d)
+
+
+def _typed(current, stored: dict):
+    """``current`` (a trainer's config dataclass) with the fields ``stored`` names; Paths made Paths again."""
+    kinds = {f.name: str(f.type) for f in fields(current)}
+    given = {k: (Path(v) if v is not None and "Path" in kinds[k] else tuple(v) if isinstance(v, list) else v)
+             for k, v in stored.items() if k in kinds}
+    return replace(current, **given)
+
+
+def config_from_dict(d: dict) -> ExperimentConfig:
+    """``ExperimentConfig.to_dict``'s output (results.json's ``config``) back as the config it was made from."""
+    base = get_schedule(d["name"])
+    parts = {part: _typed(getattr(base, part), d["schedule"][part]) for part in ("sr", "srgan", "classifier", "quality")
+             if part in d.get("schedule", {})}
+    schedule = replace(base, hr_size=d.get("schedule", {}).get("hr_size", base.hr_size), **parts)
+    protocol = {f.name: d[f.name] for f in fields(ExperimentConfig) if f.name in d and f.name != "schedule"}
+    protocol.update({k: tuple((n, Path(p)) for n, p in (d.get(k) or {}).items()) for k in ("sr_checkpoints", "sr_pretrained")})
+    protocol.update({k: None if d.get(k) is None else Path(d[k]) for k in ("vgg_weights", "imagenet_weights")})
+    protocol["sr_models"] = tuple(d.get("sr_models", SR_KINDS))
+    return ExperimentConfig(schedule=schedule, **protocol)
 
 
 def _plain(value):
@@ -206,8 +230,10 @@ _FIELD = {
     "quality_size": "input_size",
     "quality_epochs": "epochs",
 }
-# Grid defaults per schedule: paper 5 folds × 2 repeats; smoke the fewest that still cross-validate.
-_GRID_DEFAULTS = {"paper": {"folds": 5, "repeats": 2}, "smoke": {"folds": 2, "repeats": 1}}
+# Grid defaults per schedule. Paper: 5 folds × 3 repeats, the fewest with which a difference between
+# two differently trained classifiers (Fig. 4 a/c, the paper's own setting) is read as evidence
+# (grid_summary.MIN_REPEATS_DIFFERENT). Smoke: the fewest that still cross-validate.
+_GRID_DEFAULTS = {"paper": {"folds": 5, "repeats": MIN_REPEATS_DIFFERENT}, "smoke": {"folds": 2, "repeats": 1}}
 # The smoke grid's quality model (train/gated.py) at 64 px: at the schedule's 128 px it would add about half the
 # classifiers' training time per fold (it trains on every training-side frame). `train quality --schedule smoke` keeps 128 px.
 _GRID_SCHEDULE_DEFAULTS = {"smoke": {"quality_size": 64}}

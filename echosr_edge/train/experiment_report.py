@@ -7,6 +7,7 @@ from pathlib import Path
 
 from echosr_edge.data.records import QUALITIES
 from echosr_edge.data.tasks import TASKS
+from echosr_edge.train.experiment_config import MIN_REPEATS_DIFFERENT
 from echosr_edge.train.gated import forest_entries, gated_markdown
 from echosr_edge.train.paper_results import FIG4_STATED, SR_EXAMPLE, TABLE1, TABLE2
 
@@ -40,6 +41,29 @@ def _p_holm(c: dict) -> str:
     return "—" if p is None else f"{p:.3f}"
 
 
+def _per_repeat(c: dict) -> str:
+    return " / ".join(f"{v:+.1f}" for v in c.get("per_repeat", [])) or "—"
+
+
+def _marked(c: dict) -> str:
+    """The difference, marked † when it is not evidence (two different classifiers, too few repeats)."""
+    return _diff(c) + ("" if c.get("evidence", True) else " †")
+
+
+def _intervals_line(repeats: int) -> str:
+    if repeats > 1:
+        return (f"- **the intervals resample test patients and the {repeats} repeats** (training runs: every classifier and SR "
+                "model is retrained in each repeat on a new fold split with new seeds), crossed, so the spread between "
+                "training runs is in them; `per repeat` gives each repeat's own difference. A difference between two "
+                f"*different* classifiers (train on enhanced, the augmented competitor) is read as evidence from "
+                f"{MIN_REPEATS_DIFFERENT} repeats on; with fewer it is marked †.")
+    return ("- **the intervals resample test patients, not training runs**: each classifier and SR model is trained once per "
+            "fold (1 repeat here), so the spread between training seeds is not in them. It matters most where two "
+            "*different* classifiers are compared (train on enhanced, the augmented competitor; marked †, not evidence): on "
+            "the 100-patient negative control, four seeds of one view classifier trained on poor frames scored 56–100 % on "
+            f"good frames. Run `--repeats {MIN_REPEATS_DIFFERENT}` or more to put the training runs in the intervals.")
+
+
 def _header(results: dict) -> list[str]:
     cfg = results["config"]
     clf, sr, gan = cfg["schedule"]["classifier"], cfg["schedule"]["sr"], cfg["schedule"]["srgan"]
@@ -62,13 +86,9 @@ def _header(results: dict) -> list[str]:
         + f", batch {clf['batch']}, Adam {clf['lr']:g}; "
         f"SRResNet {sr['epochs']} epochs; SRGAN {gan['epochs']} epochs"
         + (", started from the fold's fine-tuned SRResNet" if cfg["srgan_from_srresnet"] else ""),
-        (f"- accuracies in %, pooled over repeats and folds, with 95 % patient-cluster bootstrap intervals ({cfg['bootstrap']} resamples); "
+        (f"- accuracies in %, pooled over repeats and folds, with 95 % bootstrap intervals ({cfg['bootstrap']} resamples); "
          f"cells: {results['cells']['computed']} computed, {results['cells']['skipped']} reused; wall time {results['seconds']:.0f} s"),
-        ("- **the intervals resample test patients, not training runs**: each classifier and SR model is trained once per "
-         f"repeat and fold ({cfg['repeats']} repeat(s) here), so the spread between training seeds is not in them. It matters "
-         "most where two *different* classifiers are compared (train on enhanced, and any classifier tested on another "
-         "tier than it was trained on): on the 100-patient negative control, four seeds of one view classifier trained on "
-         "poor frames scored 56–100 % on good frames. Read such differences across repeats, not from one interval."),
+        _intervals_line(cfg["repeats"]),
         f"- power: the smallest paired difference this design detects with 80 % power at two-sided α = 0.05 is "
         f"**{results['power']['mdd_points_median']:.1f} points** (median over comparisons; range "
         + (" to ".join(f"{v:.1f}" for v in results["power"]["mdd_points_range"]) or "—")
@@ -135,12 +155,13 @@ def report_markdown(results: dict) -> str:
         family = len(results["paired"][task][setting])
         lines += ["", ("Paired differences (points, a − b, [95 % CI]); family-wise: Bonferroni 95 % intervals over this table's "
                        f"{family} comparisons; p: exact McNemar on repeat 0, Holm-adjusted over the table | paired bootstrap; "
-                       "MDD: 80 % power:"), "",
-                  f"| a − b | {tier_word} tier | difference | family-wise CI | p McNemar | p Holm | p bootstrap | MDD |",
-                  "|---|---|---|---|---|---|---|---|"]
+                       "MDD: 80 % power; †: not evidence (two different classifiers, fewer than "
+                       f"{MIN_REPEATS_DIFFERENT} repeats):"), "",
+                  f"| a − b | {tier_word} tier | difference | per repeat | family-wise CI | p McNemar | p Holm | p bootstrap | MDD |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for c in results["paired"][task][setting]:
-            lines.append(f"| {c['a']} − {c['b']} | {c['tier']} | {_diff(c)} | {_family(c)} | {c['mcnemar']['p']:.3f} | {_p_holm(c)} | "
-                         f"{c['p_bootstrap']:.3f} | {c['mdd_points']:.1f} |")
+            lines.append(f"| {c['a']} − {c['b']} | {c['tier']} | {_marked(c)} | {_per_repeat(c)} | {_family(c)} | "
+                         f"{c['mcnemar']['p']:.3f} | {_p_holm(c)} | {c['p_bootstrap']:.3f} | {c['mdd_points']:.1f} |")
     lines += gated_markdown(results.get("gated"))
     lines += ["", "The paper's stated Fig. 4 averages (it does not say whether points or relative change):", ""]
     lines += [f"- {s}" for s in FIG4_STATED]
@@ -183,12 +204,14 @@ def write_figures(results: dict, out: Path) -> list[Path]:
     entries += forest_entries(results.get("gated"))
     fig, ax = plt.subplots(figsize=(7, 0.22 * len(entries) + 1.2))
     for i, (_, c) in enumerate(entries):
+        colour = "0.65" if not c.get("evidence", True) else "C3" if c["ci_low"] > 0 or c["ci_high"] < 0 else "C0"
         ax.errorbar(c["points"], i, xerr=[[c["points"] - c["ci_low"]], [c["ci_high"] - c["points"]]], fmt="o", ms=3, capsize=2,
-                    color="C3" if c["ci_low"] > 0 or c["ci_high"] < 0 else "C0")
+                    color=colour)
     ax.axvline(0, color="k", lw=0.8)
-    ax.set_yticks(range(len(entries)), [e[0] for e in entries], fontsize=6)
+    ax.set_yticks(range(len(entries)), [e[0] + ("" if e[1].get("evidence", True) else " †") for e in entries], fontsize=6)
     ax.invert_yaxis()
-    ax.set_xlabel("paired difference (points), 95 % patient-cluster bootstrap interval")
+    ax.set_xlabel("paired difference (points), 95 % bootstrap interval ("
+                  + ("patients and repeats" if results["config"]["repeats"] > 1 else "patients") + ")")
     fig.tight_layout()
     forest = out / "forest.png"
     fig.savefig(forest, dpi=110)

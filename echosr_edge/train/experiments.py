@@ -22,7 +22,6 @@ by ``resume``. Each classifier's per-frame predictions go to ``predictions.csv``
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
@@ -43,11 +42,11 @@ from echosr_edge.train.arms import enhance, fidelity, model_restorer
 from echosr_edge.train.experiment_config import (
     DeviationError,
     ExperimentConfig,
+    config_from_dict,
     deviations,
     paper_checks,
 )
 from echosr_edge.train.gated import (
-    DECISION_COLUMNS,
     classifier_tests,
     enhance_unenhanced_tiers,
     gated_cell,
@@ -58,13 +57,12 @@ from echosr_edge.train.gated import (
     summarise_gated,
 )
 from echosr_edge.train.grid_cells import CellHook, CellStore
-from echosr_edge.train.grid_summary import (
-    PREDICTION_COLUMNS,
-    prediction_rows,
-    summarise,
-)
+from echosr_edge.train.grid_files import DECISION_COLUMNS, PREDICTION_COLUMNS, read_table, write_table
+from echosr_edge.train.grid_summary import prediction_rows, summarise
 
 log = logging.getLogger(__name__)
+RESULTS_SCHEMA = "echosr-edge/experiments"
+RESULTS_VERSION = 3  # 3: intervals resample repeats too; paired differences carry per_repeat, classifiers and evidence
 Progress = Callable[[str], None]
 
 
@@ -283,23 +281,17 @@ def run_experiments(
     rows = prediction_rows(all_cells, by_key, config)
     gated, decisions = gated_rows(all_cells, quality_cells, by_key, config) if quality_cells else ([], [])
     rows += gated
-    with open(out / "predictions.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(PREDICTION_COLUMNS)
-        writer.writerows(rows)
+    write_table(out / "predictions.csv", PREDICTION_COLUMNS, rows)
     if decisions:
-        with open(out / "gated.csv", "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(DECISION_COLUMNS)
-            writer.writerows(decisions)
+        write_table(out / "gated.csv", DECISION_COLUMNS, decisions)
     srgan_loss = sr_meta["srgan"][0].get("content_loss") if "srgan" in sr_meta else None
     departures = deviations(config, len(tree.patients), len(frames), srgan_loss)
     if tree.skipped:
         departures.append(f"{len(tree.skipped)} patient(s) unreadable and left out: {', '.join(str(e) for e in tree.skipped[:3])}")
     results = summarise(rows, config)
     results.update({
-        "schema": "echosr-edge/experiments",
-        "version": 2,
+        "schema": RESULTS_SCHEMA,
+        "version": RESULTS_VERSION,
         "config": config.to_dict(),
         "arms": list(config.arms) + (["augmented"] if config.augmented else []),
         "deviations": departures,
@@ -314,6 +306,36 @@ def run_experiments(
         "seconds": time.perf_counter() - started,
     })
     (out / "results.json").write_text(json.dumps(results, indent=2, default=float) + "\n")
+    return results
+
+
+def reanalyse(out: Path, bootstrap: int | None = None) -> dict:
+    """Recompute a finished grid's statistics from its ``predictions.csv`` (and ``gated.csv``); nothing is trained.
+
+    Rewrites ``OUT/results.json`` with this version's intervals and tests and returns it. The
+    training, fidelity and data sections are kept as the grid wrote them. ``bootstrap``: resamples
+    (default: the grid's).
+    """
+    out = Path(out)
+    path = out / "results.json"
+    if not path.is_file():
+        raise ConfigError(f"{path}: not found; give the --out folder of a finished `train experiments` run")
+    try:
+        results = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(results, dict) or results.get("schema") != RESULTS_SCHEMA or "config" not in results:
+        raise ConfigError(f"{path}: not a `train experiments` results file (schema {RESULTS_SCHEMA!r})")
+    config = config_from_dict(results["config"])
+    if bootstrap is not None:
+        config = replace(config, bootstrap=bootstrap)
+    rows = read_table(out / "predictions.csv", PREDICTION_COLUMNS)
+    decisions = read_table(out / "gated.csv", DECISION_COLUMNS) if results.get("gated_decisions") else []
+    results.update(summarise(rows, config))
+    results.update({"gated": summarise_gated(rows, decisions, config), "config": config.to_dict(), "version": RESULTS_VERSION,
+                    "reanalysed": {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "bootstrap": config.bootstrap,
+                                   "from": ["predictions.csv"] + (["gated.csv"] if decisions else [])}})
+    path.write_text(json.dumps(results, indent=2, default=float) + "\n")
     return results
 
 

@@ -40,12 +40,11 @@ from echosr_edge.data.records import QUALITIES, TASK_LABELS, Frame
 from echosr_edge.data.tasks import TASKS
 from echosr_edge.train.arms import CLASSICAL_ARMS, enhance
 from echosr_edge.train.grid_stats import accuracy_interval, balanced_accuracy, confusion, with_holm
-from echosr_edge.train.grid_summary import _cell_summary, _paired
+from echosr_edge.train.grid_summary import _cell_summary, _paired, with_evidence
 
 SETTING = "gated"
 GOOD = "good"  # the runtime's rule: enhance unless the quality model says this
 QUALITY_TEST = "none|mixed"
-DECISION_COLUMNS = ("repeat", "fold", "patient", "view", "phase", "tier", "quality_predicted", "quality_p", "enhanced")
 
 
 def sr_arms(config) -> list[str]:
@@ -146,11 +145,13 @@ def _quality_summary(decisions: list[tuple], n_boot: int) -> dict:
     truth = [labels.index(d[5]) for d in decisions]
     said = [labels.index(d[6]) for d in decisions]
     patients = [d[2] for d in decisions]
-    out = accuracy_interval([a == b for a, b in zip(truth, said)], patients, n_boot=n_boot)
+    repeats = [d[0] for d in decisions]
+    out = accuracy_interval([a == b for a, b in zip(truth, said)], patients, repeats, n_boot=n_boot)
     out["confusion"] = confusion(truth, said, len(labels))
     out["balanced_accuracy"] = balanced_accuracy(out["confusion"])
     out["labels"] = list(labels)
-    gate = accuracy_interval([(t == GOOD) == (s == GOOD) for t, s in ((d[5], d[6]) for d in decisions)], patients, n_boot=n_boot)
+    gate = accuracy_interval([(t == GOOD) == (s == GOOD) for t, s in ((d[5], d[6]) for d in decisions)], patients, repeats,
+                             n_boot=n_boot)
     out["gate_accuracy"] = {"what": "good vs not good (the decision auto makes)", **gate}
     return out
 
@@ -164,7 +165,8 @@ def _enhanced_share(decisions: list[tuple]) -> dict:
 
 def _paired_family(groups: dict, task: str, pairs: list[tuple[str, str]], n_boot: int) -> list[dict]:
     """The task's paired differences as one family: Bonferroni intervals and Holm-adjusted McNemar p (as the Fig. 4 tables)."""
-    return with_holm([{"a": a, "b": b, **_paired(groups.get((task, a), []), groups.get((task, b), []), n_boot, family=len(pairs))}
+    return with_holm([with_evidence({"a": a, "b": b, "classifiers": "same",
+                               **_paired(groups.get((task, a), []), groups.get((task, b), []), n_boot, family=len(pairs))})
                       for a, b in pairs])
 
 
@@ -225,13 +227,14 @@ def gated_markdown(gated: dict | None) -> list[str]:
             tiers = gated[task]["by_tier"][name]
             lines.append(f"| {name} | {_pct(gated[task]['accuracy'][name])} | {' | '.join(_pct(tiers[t]) for t in QUALITIES)} |")
         lines += ["", f"Paired differences; family-wise: Bonferroni intervals and Holm-adjusted McNemar p over these {len(gated[task]['paired'])}:",
-                  "", "| a − b | difference (points) [95 % CI] | family-wise CI | p McNemar | p Holm | p bootstrap |",
-                  "|---|---|---|---|---|---|"]
+                  "", "| a − b | difference (points) [95 % CI] | per repeat | family-wise CI | p McNemar | p Holm | p bootstrap |",
+                  "|---|---|---|---|---|---|---|"]
         for c in gated[task]["paired"]:
             diff = "—" if np.isnan(c["points"]) else f"{c['points']:+.1f} [{c['ci_low']:+.1f}, {c['ci_high']:+.1f}]"
             family = "—" if np.isnan(c.get("ci_family_low", np.nan)) else f"[{c['ci_family_low']:+.1f}, {c['ci_family_high']:+.1f}]"
             holm_p = c["mcnemar"].get("p_holm")
-            lines.append(f"| {c['a']} − {c['b']} | {diff} | {family} | {c['mcnemar']['p']:.3f} | "
+            per_repeat = " / ".join(f"{v:+.1f}" for v in c.get("per_repeat", [])) or "—"
+            lines.append(f"| {c['a']} − {c['b']} | {diff} | {per_repeat} | {family} | {c['mcnemar']['p']:.3f} | "
                          f"{'—' if holm_p is None else f'{holm_p:.3f}'} | {c['p_bootstrap']:.3f} |")
     return lines
 

@@ -1,16 +1,29 @@
-"""Statistics over per-frame predictions: patient-cluster bootstrap intervals, paired tests, power.
+"""Statistics over per-frame predictions: two-level bootstrap intervals, paired tests, power.
 
-Frames of one patient are not independent (two views, two phases, the same anatomy) and with
-repeated cross-validation every frame is tested once per repeat, so intervals resample
-*patients* with replacement (all their rows, every repeat, together) — the patient-cluster
-bootstrap. Paired differences resample the same patients for both arms, so the pairing is kept.
+Two sources of chance move a grid's accuracies, and an interval must hold both:
+
+- *which patients were tested*: frames of one patient are not independent (two views, two
+  phases, the same anatomy), so intervals resample patients with replacement, all their rows
+  together (the patient-cluster bootstrap);
+- *which training run made the model*: with repeated cross-validation every repeat retrains every
+  model on a new fold split with new seeds. Four seeds of one view classifier have scored 56 to
+  100 % on another tier, so an interval over patients alone is far too narrow wherever that
+  spread enters. When the rows carry two or more repeats, each draw also resamples the repeats
+  with replacement, crossed with the patients (a patient is tested once in every repeat): the
+  two-way "pigeonhole" bootstrap of Owen (2007), mildly conservative (it errs on the wide side;
+  Owen & Eckles 2012), as the multi-bootstrap over seeds and test items of Sellam et al. (2022)
+  does for pre-training seeds.
+  With one repeat only patients are resampled and the result says so (``resampled``).
+
+Paired differences draw the same patients and repeats for both arms, so the pairing is kept.
 
 - ``accuracy_interval``: pooled accuracy and its 95 % percentile interval.
-- ``paired_difference``: accuracy(a) − accuracy(b) in points, its paired cluster-bootstrap
-  interval and two-sided bootstrap p-value; the exact McNemar test (``scipy.stats.binomtest`` on
-  the discordant pairs) over the rows in ``mcnemar_rows`` (one repeat: each frame once, the
-  test's independence assumption as close as the data allow); and the minimum detectable
-  difference at 80 % power, two-sided α = 0.05: (z₀.₉₇₅ + z₀.₈) × the bootstrap standard error.
+- ``paired_difference``: accuracy(a) − accuracy(b) in points, its paired bootstrap interval and
+  two-sided bootstrap p-value, the difference in each repeat (``per_repeat``: their spread is the
+  training runs' own); the exact McNemar test (``scipy.stats.binomtest`` on the discordant pairs)
+  over the rows in ``mcnemar_rows`` (one repeat: each frame once, the test's independence
+  assumption as close as the data allow); and the minimum detectable difference at 80 % power,
+  two-sided α = 0.05: (z₀.₉₇₅ + z₀.₈) × the bootstrap standard error.
 - Multiplicity: a report makes many comparisons, and "every interval includes 0" is a claim
   about all of them at once. ``paired_difference(..., family=m)`` also returns the Bonferroni
   interval (percentiles α/2m, 1 − α/2m of the same bootstrap draws) and ``holm`` adjusts a
@@ -28,32 +41,54 @@ ALPHA = 0.05
 POWER = 0.80
 
 
-def _clusters(patients: np.ndarray) -> tuple[np.ndarray, int]:
-    _, inverse = np.unique(patients, return_inverse=True)
+def _levels(values) -> tuple[np.ndarray, int]:
+    _, inverse = np.unique(np.asarray(values), return_inverse=True)
     return inverse, int(inverse.max()) + 1 if len(inverse) else 0
 
 
-def _boot_indices(clusters: int, n_boot: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng([seed, 70_001])
-    return rng.integers(0, clusters, size=(n_boot, clusters))
+def _weights(levels: int, n_boot: int, seed: int, stream: int) -> np.ndarray:
+    """How often each level is drawn in each resample: (n_boot, levels) counts of ``levels`` draws with replacement."""
+    rng = np.random.default_rng([seed, stream])
+    draws = rng.integers(0, levels, size=(n_boot, levels))
+    offsets = (np.arange(n_boot) * levels)[:, None]
+    return np.bincount((draws + offsets).ravel(), minlength=n_boot * levels).reshape(n_boot, levels).astype(np.float64)
 
 
-def _per_cluster(values: np.ndarray, inverse: np.ndarray, clusters: int) -> np.ndarray:
-    return np.bincount(inverse, weights=values.astype(np.float64), minlength=clusters)
+def _bootstrap_means(values: np.ndarray, patients, repeats, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Resampled means of ``values`` (patients crossed with repeats) and the mean of each repeat.
+
+    Returns (draws, per-repeat means, patients, repeats). With one repeat only patients are drawn.
+    """
+    patient, k = _levels(patients)
+    run, r = _levels(np.zeros(len(values), int) if repeats is None else repeats)
+    sums = np.zeros((r, k))
+    counts = np.zeros((r, k))
+    np.add.at(sums, (run, patient), values)
+    np.add.at(counts, (run, patient), 1.0)
+    patient_w = _weights(k, n_boot, seed, 70_001)
+    run_w = _weights(r, n_boot, seed, 70_002) if r > 1 else np.ones((n_boot, 1))
+    draws = ((run_w @ sums) * patient_w).sum(1) / np.maximum(((run_w @ counts) * patient_w).sum(1), 1)
+    per_repeat = sums.sum(1) / np.maximum(counts.sum(1), 1)
+    return draws, per_repeat, k, r
 
 
-def accuracy_interval(correct, patients, n_boot: int = BOOTSTRAP, seed: int = 0) -> dict:
-    """{"accuracy", "ci_low", "ci_high", "n", "patients"}: fractions; the interval resamples patients."""
+def _resampled(repeats: int) -> str:
+    return "patients and repeats" if repeats > 1 else "patients"
+
+
+def accuracy_interval(correct, patients, repeats=None, n_boot: int = BOOTSTRAP, seed: int = 0) -> dict:
+    """{"accuracy", "ci_low", "ci_high", "n", "patients", "repeats", "resampled"}: fractions.
+
+    ``repeats``: each row's repeat (training run); with two or more, the interval resamples them too.
+    """
     correct = np.asarray(correct, dtype=np.float64)
-    patients = np.asarray(patients)
     if len(correct) == 0:
-        return {"accuracy": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": 0, "patients": 0}
-    inverse, k = _clusters(patients)
-    hits, counts = _per_cluster(correct, inverse, k), np.bincount(inverse, minlength=k).astype(np.float64)
-    idx = _boot_indices(k, n_boot, seed)
-    boot = hits[idx].sum(1) / np.maximum(counts[idx].sum(1), 1)
-    low, high = np.quantile(boot, [ALPHA / 2, 1 - ALPHA / 2])
-    return {"accuracy": float(correct.mean()), "ci_low": float(low), "ci_high": float(high), "n": len(correct), "patients": k}
+        return {"accuracy": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": 0, "patients": 0, "repeats": 0,
+                "resampled": "patients"}
+    draws, _, k, r = _bootstrap_means(correct, patients, repeats, n_boot, seed)
+    low, high = np.quantile(draws, [ALPHA / 2, 1 - ALPHA / 2])
+    return {"accuracy": float(correct.mean()), "ci_low": float(low), "ci_high": float(high), "n": len(correct), "patients": k,
+            "repeats": r, "resampled": _resampled(r)}
 
 
 def mcnemar_exact(correct_a, correct_b) -> dict:
@@ -87,29 +122,28 @@ def with_holm(family: list[dict]) -> list[dict]:
     return family
 
 
-def paired_difference(correct_a, correct_b, patients, mcnemar_rows=None, n_boot: int = BOOTSTRAP, seed: int = 0,
-                      family: int = 1) -> dict:
-    """accuracy(a) − accuracy(b) in points with its paired patient-cluster bootstrap interval and tests.
+def paired_difference(correct_a, correct_b, patients, repeats=None, mcnemar_rows=None, n_boot: int = BOOTSTRAP,
+                      seed: int = 0, family: int = 1) -> dict:
+    """accuracy(a) − accuracy(b) in points with its paired bootstrap interval and tests.
 
-    ``family``: how many comparisons this one is judged with; the Bonferroni interval
-    (``ci_family_low``/``ci_family_high``) covers all of them together at 1 − α.
+    ``repeats``: each row's repeat; with two or more, every draw resamples repeats as well as
+    patients, so the interval holds the training runs' spread (``per_repeat`` lists each repeat's
+    difference). ``family``: how many comparisons this one is judged with; the Bonferroni
+    interval (``ci_family_low``/``ci_family_high``) covers all of them together at 1 − α.
     """
     from scipy.stats import norm
 
     a = np.asarray(correct_a, dtype=np.float64)
     b = np.asarray(correct_b, dtype=np.float64)
-    patients = np.asarray(patients)
-    if len(a) != len(b) or len(a) != len(patients):
+    if len(a) != len(b) or len(a) != len(patients) or (repeats is not None and len(repeats) != len(a)):
         raise ValueError("paired rows must line up: the same frames, in the same order, for both arms")
     if len(a) == 0:
         return {"points": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_bootstrap": math.nan,
                 "ci_family_low": math.nan, "ci_family_high": math.nan, "family": family,
-                "mcnemar": {"a_only": 0, "b_only": 0, "p": math.nan}, "mdd_points": math.nan, "n": 0}
-    inverse, k = _clusters(patients)
-    diff = _per_cluster(a - b, inverse, k)
-    counts = np.bincount(inverse, minlength=k).astype(np.float64)
-    idx = _boot_indices(k, n_boot, seed)
-    boot = diff[idx].sum(1) / np.maximum(counts[idx].sum(1), 1) * 100.0
+                "mcnemar": {"a_only": 0, "b_only": 0, "p": math.nan}, "mdd_points": math.nan, "n": 0, "patients": 0,
+                "repeats": 0, "resampled": "patients", "per_repeat": []}
+    draws, per_repeat, k, r = _bootstrap_means(a - b, patients, repeats, n_boot, seed)
+    boot = draws * 100.0
     low, high = np.quantile(boot, [ALPHA / 2, 1 - ALPHA / 2])
     family_low, family_high = np.quantile(boot, [ALPHA / (2 * family), 1 - ALPHA / (2 * family)])
     p_boot = min(1.0, 2.0 * min(float((boot <= 0).mean()), float((boot >= 0).mean())))
@@ -129,6 +163,9 @@ def paired_difference(correct_a, correct_b, patients, mcnemar_rows=None, n_boot:
         "mdd_points": float(mdd),
         "n": len(a),
         "patients": k,
+        "repeats": r,
+        "resampled": _resampled(r),
+        "per_repeat": [float(v * 100.0) for v in per_repeat],
     }
 
 

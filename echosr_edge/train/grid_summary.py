@@ -20,6 +20,7 @@ import numpy as np
 
 from echosr_edge.data.records import QUALITIES, TASK_LABELS, Frame
 from echosr_edge.data.tasks import TASKS
+from echosr_edge.train.experiment_config import MIN_REPEATS_DIFFERENT
 from echosr_edge.train.grid_stats import (
     accuracy_interval,
     balanced_accuracy,
@@ -28,8 +29,6 @@ from echosr_edge.train.grid_stats import (
     with_holm,
 )
 
-PREDICTION_COLUMNS = ("repeat", "fold", "task", "setting", "arm", "train_tier", "patient", "view", "phase", "tier",
-                      "label", "predicted", "p")
 SETTINGS = ("test_time", "train_on_enhanced")
 SR_LIKE_EXCLUDED = ("none", "bicubic", "nlmeans", "augmented")
 
@@ -44,7 +43,7 @@ def _rows_of(cell_test: dict, by_key: dict[str, Frame], head: tuple, task: str) 
 
 
 def prediction_rows(all_cells: list, by_key: dict[str, Frame], config) -> list[tuple]:
-    """One row per (repeat, fold, task, setting, arm, train tier, test frame); see PREDICTION_COLUMNS."""
+    """One row per (repeat, fold, task, setting, arm, train tier, test frame); see grid_files.PREDICTION_COLUMNS."""
     rows: list[tuple] = []
     arms = config.arms
     for repeat, fold, cells in all_cells:
@@ -72,7 +71,7 @@ def _cell_summary(group: list[tuple], task: str, n_boot: int) -> dict:
     y = [labels.index(r[10]) for r in group]
     pred = [labels.index(r[11]) for r in group]
     correct = np.array([a == b for a, b in zip(y, pred)])
-    result = accuracy_interval(correct, [r[6] for r in group], n_boot=n_boot)
+    result = accuracy_interval(correct, [r[6] for r in group], [r[0] for r in group], n_boot=n_boot)
     result["confusion"] = confusion(y, pred, len(labels))
     result["balanced_accuracy"] = balanced_accuracy(result["confusion"])
     result["labels"] = list(labels)
@@ -86,8 +85,40 @@ def _paired(a: list[tuple], b: list[tuple], n_boot: int, family: int = 1) -> dic
     pairs.sort(key=lambda p: (p[0][0], p[0][1], p[0][6], p[0][7], p[0][8]))
     ca = [x[10] == x[11] for x, _ in pairs]
     cb = [y[10] == y[11] for _, y in pairs]
-    return paired_difference(ca, cb, [x[6] for x, _ in pairs], mcnemar_rows=[x[0] == 0 for x, _ in pairs], n_boot=n_boot,
-                             family=family)
+    return paired_difference(ca, cb, [x[6] for x, _ in pairs], [x[0] for x, _ in pairs], mcnemar_rows=[x[0] == 0 for x, _ in pairs],
+                             n_boot=n_boot, family=family)
+
+
+def classifiers_compared(setting: str, a: str, b: str) -> str:
+    """"same" when both arms are read through one trained classifier (test-time enhancement; the gated
+    policies), "different" when each arm has its own (train on enhanced; the augmented competitor)."""
+    return "same" if setting in ("test_time", "gated") and "augmented" not in (a, b) else "different"
+
+
+def evidence(comparison: dict) -> dict:
+    """What a paired difference can support, given its classifiers and repeats.
+
+    Between two *different* classifiers the training runs' spread is the larger part of the
+    variance (seeds of one classifier: 56–100 % on another tier), so such a difference needs at
+    least ``MIN_REPEATS_DIFFERENT`` repeats in its interval before it is read as evidence. One
+    classifier read twice cancels most of it; its interval still leaves the runs out with one repeat.
+    """
+    repeats, same = comparison.get("repeats", 0), comparison.get("classifiers") == "same"
+    supported = same or repeats >= MIN_REPEATS_DIFFERENT
+    if supported and repeats > 1:
+        why = f"the interval resamples patients and {repeats} repeats (training runs)"
+    elif supported:
+        why = "one classifier read twice; one repeat, so training runs are not in the interval"
+    else:
+        why = (f"two different classifiers and {repeats} repeat(s): training runs' spread not resolved "
+               f"(needs --repeats {MIN_REPEATS_DIFFERENT} or more)")
+    return {"evidence": supported, "why": why}
+
+
+def with_evidence(comparison: dict) -> dict:
+    """``comparison`` with ``evidence`` and ``why`` set (see ``evidence``)."""
+    comparison.update(evidence(comparison))
+    return comparison
 
 
 def comparisons_for(arms: list[str]) -> list[tuple[str, str]]:
@@ -141,8 +172,9 @@ def summarise(rows: list[tuple], config) -> dict:
                                          for tier in QUALITIES} for arm in arms}
             family = [(a, b, tier) for a, b in comparisons_for(arms) for tier in QUALITIES]
             paired[task][setting] = with_holm([
-                {"a": a, "b": b, "tier": tier, **_paired(groups[(task, setting, a, None, tier)], groups[(task, setting, b, None, tier)],
-                                                         n_boot, family=len(family))}
+                with_evidence({"a": a, "b": b, "tier": tier, "classifiers": classifiers_compared(setting, a, b),
+                         **_paired(groups[(task, setting, a, None, tier)], groups[(task, setting, b, None, tier)], n_boot,
+                                   family=len(family))})
                 for a, b, tier in family])
     mdd = [c["mdd_points"] for t in paired.values() for s in t.values() for c in s if np.isfinite(c["mdd_points"]) and c["mdd_points"] > 0]  # 0: no discordant pair, nothing to power
     return {
@@ -156,7 +188,15 @@ def summarise(rows: list[tuple], config) -> dict:
             "power": 0.8,
             "mdd_points_median": float(np.median(mdd)) if mdd else float("nan"),
             "mdd_points_range": [float(min(mdd)), float(max(mdd))] if mdd else [],
-            "method": "(z_0.975 + z_0.8) x the paired patient-cluster bootstrap standard error of each difference",
+            "method": "(z_0.975 + z_0.8) x the paired bootstrap standard error of each difference",
+        },
+        "intervals": {
+            "repeats": config.repeats,
+            "resampled": "patients and repeats" if config.repeats > 1 else "patients",
+            "method": ("percentile bootstrap; each draw resamples patients (all their frames together) and, with two or more "
+                       "repeats, the repeats (training runs) crossed with them (Owen's pigeonhole bootstrap)"),
+            "evidence_rule": (f"a difference between two different classifiers is evidence from {MIN_REPEATS_DIFFERENT} repeats on; "
+                              "one classifier read twice (test-time, gated) from one"),
         },
         "multiplicity": {
             "family": "every paired comparison of one task in one setting",

@@ -93,7 +93,95 @@ def test_cells_hold_balanced_accuracy_and_confusion(grid):
 def test_report_says_its_intervals_leave_out_training_seed_variance(grid):
     out, results, _ = grid
     report = write_report(results, out).read_text()
-    assert "the intervals resample test patients, not training runs" in report and "1 repeat(s) here" in report
+    assert "the intervals resample test patients, not training runs" in report and "1 repeat here" in report
+    assert results["intervals"]["resampled"] == "patients" and "--repeats 3" in report
+
+
+def test_with_one_repeat_a_difference_between_two_classifiers_is_not_evidence(grid):
+    out, results, _ = grid
+    by = {(c["a"], c["b"], c["tier"]): c for c in results["paired"]["view"]["test_time"]}
+    one_classifier, two_classifiers = by[("srresnet", "none", "poor")], by[("srresnet", "augmented", "poor")]
+    assert one_classifier["classifiers"] == "same" and one_classifier["evidence"]
+    assert two_classifiers["classifiers"] == "different" and not two_classifiers["evidence"]
+    assert "--repeats 3" in two_classifiers["why"]
+    assert not any(c["evidence"] for c in results["paired"]["phase"]["train_on_enhanced"])
+    assert all(c["evidence"] and c["classifiers"] == "same" for c in results["gated"]["view"]["paired"])
+    report = write_report(results, out).read_text()
+    assert "| srresnet − augmented | poor | " in report and " † |" in report.split("| srresnet − augmented | poor | ")[1].split("\n")[0]
+
+
+def _copy_outputs(out, to):
+    to.mkdir()
+    for name in ("results.json", "predictions.csv", "gated.csv"):
+        shutil.copy(out / name, to / name)
+    return to
+
+
+def test_reanalysing_a_finished_grid_reproduces_its_statistics(grid, tmp_path):
+    from echosr_edge.train.experiments import reanalyse
+
+    out, results, _ = grid
+    again = reanalyse(_copy_outputs(out, tmp_path / "again"))
+    for section in ("table2", "fig4", "paired", "gated", "power", "learning", "intervals"):
+        assert json.dumps(again[section], sort_keys=True, default=float) == json.dumps(results[section], sort_keys=True, default=float)
+    assert again["reanalysed"]["from"] == ["predictions.csv", "gated.csv"]
+    assert json.loads((tmp_path / "again" / "results.json").read_text())["reanalysed"]["bootstrap"] == 200
+
+
+WRONG = {"2CH": "4CH", "4CH": "2CH", "ED": "ES", "ES": "ED"}
+
+
+def test_a_second_repeat_puts_the_training_runs_into_every_interval(grid, tmp_path):
+    from echosr_edge.train.experiments import reanalyse
+
+    out, results, _ = grid
+    to = _copy_outputs(out, tmp_path / "two")
+    with open(to / "predictions.csv") as fh:
+        rows = list(csv.reader(fh))
+    # A second training run that answers every test-time SRResNet frame wrongly: the runs now disagree.
+    second = [[("1" if i == 0 else v) for i, v in enumerate(r)] for r in rows[1:]]
+    for r in second:
+        if r[3] == "test_time" and r[4] == "srresnet":
+            r[11] = WRONG[r[10]]
+    with open(to / "predictions.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows(rows + second)
+    saved = json.loads((to / "results.json").read_text())
+    saved["config"]["repeats"] = 2
+    (to / "results.json").write_text(json.dumps(saved))
+    two = reanalyse(to)
+    c = next(c for c in two["paired"]["view"]["test_time"] if (c["a"], c["b"], c["tier"]) == ("srresnet", "none", "good"))
+    one = next(c for c in results["paired"]["view"]["test_time"] if (c["a"], c["b"], c["tier"]) == ("srresnet", "none", "good"))
+    assert c["repeats"] == 2 and c["resampled"] == "patients and repeats" and len(c["per_repeat"]) == 2
+    assert c["per_repeat"][0] == pytest.approx(one["points"]) and c["per_repeat"][1] < c["per_repeat"][0]
+    assert c["ci_high"] - c["ci_low"] > one["ci_high"] - one["ci_low"]
+    assert "resample test patients and the 2 repeats" in write_report(two, to).read_text()
+
+
+def test_reanalyse_refuses_a_folder_that_is_not_a_finished_grid(grid, tmp_path):
+    from echosr_edge.errors import ConfigError
+    from echosr_edge.train.experiments import reanalyse
+
+    out, _, _ = grid
+    with pytest.raises(ConfigError, match="results.json: not found"):
+        reanalyse(tmp_path)
+    to = _copy_outputs(out, tmp_path / "cut")
+    lines = (to / "predictions.csv").read_text().splitlines()
+    (to / "predictions.csv").write_text("\n".join(lines[:5] + [lines[5].rsplit(",", 2)[0]]) + "\n")
+    with pytest.raises(ConfigError, match="predictions.csv, line 6: 11 fields where the header has 13"):
+        reanalyse(to)
+
+
+def test_the_report_command_rewrites_the_report_from_the_predictions(grid, tmp_path):
+    from click.testing import CliRunner
+
+    from echosr_edge.cli import main
+
+    out, _, _ = grid
+    to = _copy_outputs(out, tmp_path / "cli")
+    result = CliRunner().invoke(main, ["train", "report", str(to), "--bootstrap", "150"])
+    assert result.exit_code == 0, result.output
+    assert (to / "report.md").is_file() and (to / "forest.png").stat().st_size > 1000
+    assert json.loads((to / "results.json").read_text())["config"]["bootstrap"] == 150
 
 
 def test_report_starts_with_the_deviations_and_shows_paired_differences(grid):
@@ -301,3 +389,12 @@ def test_cli_refuses_the_paper_config_in_one_line_naming_allow_deviation(tmp_pat
     result = CliRunner().invoke(main, ["train", "experiments", str(root), "--config", "paper", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "--allow-deviation" in result.output and "Traceback" not in result.output
+
+
+def test_a_results_files_config_reads_back_as_the_config_it_was_made_from(tmp_path):
+    from echosr_edge.train.experiment_config import config_from_dict
+
+    paper = get_config("paper", repeats=3, sr_checkpoints=(("student", tmp_path / "s.pt"),), vgg_weights=tmp_path / "v.pth",
+                       sr_pretrained=(("srresnet", tmp_path / "d.pt"),), classifier_steps=7, gated=False, enhance_mode="direct")
+    for config in (get_config("smoke"), get_config("smoke", **TINY), paper):
+        assert config_from_dict(json.loads(json.dumps(config.to_dict()))) == config

@@ -48,6 +48,52 @@ def test_paired_difference_interval_excludes_zero_for_a_clear_gain_and_not_for_n
     assert same["points"] == 0 and same["ci_low"] <= 0 <= same["ci_high"]
 
 
+def _repeated(gains: list[float], patients: int = 80, frames: int = 4, seed: int = 4):
+    """Rows of ``len(gains)`` repeats in which arm a beats arm b by ``gains[r]`` (a fraction) on average."""
+    rng = np.random.default_rng(seed)
+    a, b, who, run = [], [], [], []
+    for r, gain in enumerate(gains):
+        base = rng.random(patients * frames) < 0.6
+        flip = rng.random(patients * frames) < abs(gain) / 0.4 if gain > 0 else rng.random(patients * frames) < abs(gain) / 0.6
+        a.append(base | flip if gain > 0 else base & ~flip)
+        b.append(base)
+        who.append(np.repeat(np.arange(patients), frames))
+        run.append(np.full(patients * frames, r))
+    return np.concatenate(a), np.concatenate(b), np.concatenate(who), np.concatenate(run)
+
+
+def test_with_one_repeat_the_two_level_bootstrap_is_the_patient_bootstrap():
+    a, b, patients, repeats = _repeated([0.1])
+    two_level = paired_difference(a, b, patients, repeats, n_boot=500)
+    patients_only = paired_difference(a, b, patients, n_boot=500)
+    assert (two_level["ci_low"], two_level["ci_high"]) == pytest.approx((patients_only["ci_low"], patients_only["ci_high"]))
+    assert two_level["resampled"] == "patients" and two_level["repeats"] == 1
+
+
+def test_repeats_that_disagree_widen_the_interval_to_include_zero():
+    a, b, patients, repeats = _repeated([0.25, -0.15, 0.15])
+    runs_left_out = paired_difference(a, b, patients, n_boot=2000)
+    runs_in = paired_difference(a, b, patients, repeats, n_boot=2000)
+    assert runs_left_out["ci_low"] > 0  # three training runs pooled as if one: a false "gain"
+    assert runs_in["ci_low"] < 0 < runs_in["ci_high"] and runs_in["resampled"] == "patients and repeats"
+    assert runs_in["per_repeat"][0] > 15 and runs_in["per_repeat"][1] < -8 and runs_in["repeats"] == 3
+    assert runs_in["mdd_points"] > runs_left_out["mdd_points"]
+
+
+def test_a_gain_every_repeat_agrees_on_still_excludes_zero():
+    a, b, patients, repeats = _repeated([0.15, 0.15, 0.15])
+    result = paired_difference(a, b, patients, repeats, n_boot=2000)
+    assert result["ci_low"] > 0 and all(v > 8 for v in result["per_repeat"])
+
+
+def test_accuracy_intervals_resample_repeats_too():
+    a, _, patients, repeats = _repeated([0.3, -0.3, 0.0])
+    pooled = accuracy_interval(a, patients, n_boot=1000)
+    crossed = accuracy_interval(a, patients, repeats, n_boot=1000)
+    assert crossed["ci_high"] - crossed["ci_low"] > 2 * (pooled["ci_high"] - pooled["ci_low"])
+    assert crossed["repeats"] == 3 and crossed["accuracy"] == pooled["accuracy"]
+
+
 def test_holm_multiplies_the_smallest_p_by_the_family_size_and_keeps_the_order_monotone():
     assert holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
     assert holm([0.3, 0.9]) == pytest.approx([0.6, 0.9])
