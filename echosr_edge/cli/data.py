@@ -65,7 +65,7 @@ def command() -> None:
 @click.option("--patients", default=50, show_default=True, type=click.IntRange(min=1), help="Number of patients.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option("--style", type=click.Choice(["sim", "simple"]), default="sim", show_default=True, help="sim: the B-mode simulator (ground truth beside every frame); simple: ellipses with speckle (fast fixtures).")
-@click.option("--control", type=click.Choice(["positive", "negative"]), default=None, help="A planted control (sim): poor differs from good only by PSF loss (positive) or only by contrast/haze (negative).")
+@click.option("--control", type=click.Choice(["positive", "negative"]), default=None, help="A planted control (sim): poor differs from good only by lost resolution, a wider PSF and a ↓4 capture (positive), or only by contrast/haze (negative).")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="Processes forming patients (sim).")
 @click.option("--release", type=click.Choice(RELEASES), default="2023", show_default=True, help="Layout: 2023 NIfTI or 2019 MetaImage (.mhd + .raw).")
 @click.option("--full-release", is_flag=True, help="Write the release's whole tree (2023: database_nifti/ + database_split/; 2019: training/ + testing/) instead of bare patient folders.")

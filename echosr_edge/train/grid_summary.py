@@ -173,8 +173,8 @@ def summarise(rows: list[tuple], config) -> dict:
             family = [(a, b, tier) for a, b in comparisons_for(arms) for tier in QUALITIES]
             paired[task][setting] = with_holm([
                 with_evidence({"a": a, "b": b, "tier": tier, "classifiers": classifiers_compared(setting, a, b),
-                         **_paired(groups[(task, setting, a, None, tier)], groups[(task, setting, b, None, tier)], n_boot,
-                                   family=len(family))})
+                               **_paired(groups[(task, setting, a, None, tier)], groups[(task, setting, b, None, tier)], n_boot,
+                                         family=len(family))})
                 for a, b, tier in family])
     mdd = [c["mdd_points"] for t in paired.values() for s in t.values() for c in s if np.isfinite(c["mdd_points"]) and c["mdd_points"] > 0]  # 0: no discordant pair, nothing to power
     return {

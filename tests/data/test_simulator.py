@@ -95,7 +95,7 @@ def test_label_noise_is_what_lets_tiers_overlap():
     assert tiers.count("good") == 50 and tiers[-1] == "good" and tiers[0] == "poor"
 
 
-def test_positive_control_degrades_only_the_psf_and_negative_only_the_display():
+def test_positive_control_degrades_only_the_resolution_and_negative_only_the_display():
     for plan in plan_patients(30, seed=1, control="positive"):
         for view in plan.views:
             acq = view.acquisition
@@ -103,11 +103,23 @@ def test_positive_control_degrades_only_the_psf_and_negative_only_the_display():
                 Acquisition().noise_db, 0.0, (), None, 1.0, 0.0, 0.0)
             lateral = acq.psf.lateral_fwhm_mm / PSF().lateral_fwhm_mm
             assert lateral == pytest.approx(POSITIVE_PSF[view.quality][0], rel=0.1)
+            assert acq.capture_px == {"good": None, "medium": 64, "poor": 32}[view.quality]
     for plan in plan_patients(30, seed=1, control="negative"):
         for view in plan.views:
             acq = view.acquisition
-            assert acq.psf == PSF() and acq.clutter == 0.0 and acq.shadows == ()
+            assert acq.psf == PSF() and acq.clutter == 0.0 and acq.shadows == () and acq.capture_px is None
             assert (acq.contrast < 1.0) == (view.quality != "good")
+
+
+def test_a_coarse_capture_removes_detail_finer_than_its_pixels_and_keeps_the_frame_size():
+    from echosr_edge.data.simulator.simulate import capture
+
+    x = np.arange(256, dtype=np.float32)
+    fine = np.tile(0.5 + 0.4 * np.sin(2 * np.pi * x / 5.0), (200, 1))  # 5-px stripes: below a 32-px capture's resolution
+    coarse = np.tile(0.5 + 0.4 * np.sin(2 * np.pi * x / 64.0), (200, 1))  # 64-px stripes: above it
+    assert capture(fine, 32).shape == (200, 256) and capture(fine, 32).std() < 0.05
+    assert capture(coarse, 32)[:, 16:-16].std() > 0.25
+    assert capture(fine, None) is fine
 
 
 def test_psf_kernels_keep_the_power_of_dense_scatterers():

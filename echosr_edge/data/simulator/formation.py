@@ -88,6 +88,9 @@ class Acquisition:
     tgc_slope_db_per_cm: float = 0.0  # TGC error growing with depth (zero at 8 cm)
     contrast: float = 1.0  # display contrast (the negative control's only degradation, with haze)
     haze: float = 0.0  # display offset in [0, 1]
+    # A coarse capture path: the scan-converted frame passes through capture_px × capture_px pixels
+    # (area ↓, then bicubic ↑ back to the frame's size). None: full resolution. The positive control's ↓.
+    capture_px: int | None = None
     dynamic_range_db: float = 60.0
 
 

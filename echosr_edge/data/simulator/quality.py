@@ -8,8 +8,10 @@ the causes (1 ideal, 0 worst). Tier labels rank the score plus label noise, so a
 overlap as expert labels do, and CAMUS's Table 1 proportions are kept exactly.
 
 Planted controls (``CONTROLS``): the tiers are allocated first and set one kind of loss only.
-``positive``: medium and poor differ from good only by a wider PSF (lost resolution, which
-super-resolution can restore); ``negative``: only by display contrast and haze (which it cannot).
+``positive``: medium and poor differ from good only by lost resolution, which super-resolution
+can restore: a wider PSF and a coarse capture (the frame through 64² or 32² pixels: ↓2 and ↓4 at
+the smoke grid's 128² HR, so poor frames are what the grid's own ↓4 makes of a good frame, blurred);
+``negative``: only by display contrast and haze (which it cannot).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from echosr_edge.errors import ConfigError
 CONTROLS = ("positive", "negative")
 LABEL_NOISE = 0.1  # std of the rater's noise on the score (scores spread over ~0.2-0.95)
 POSITIVE_PSF = {"good": (1.0, 1.0), "medium": (2.0, 1.6), "poor": (3.2, 2.4)}  # (lateral, axial) factors
+POSITIVE_CAPTURE = {"good": None, "medium": 64, "poor": 32}  # capture pixels across the frame (Acquisition.capture_px)
 NEGATIVE_DISPLAY = {"good": (1.0, 0.0), "medium": (0.7, 0.12), "poor": (0.5, 0.22)}  # (contrast, haze)
 
 
@@ -84,7 +87,7 @@ def control_acquisition(control: str, tier: str, rng: np.random.Generator, base:
     """A planted control's acquisition of ``tier`` and its score: one kind of loss only, no other cause."""
     if control == "positive":
         lateral, axial = (f * float(rng.uniform(0.92, 1.08)) if f > 1 else f for f in POSITIVE_PSF[tier])
-        acq = Acquisition(psf=base.widened(lateral, axial))
+        acq = Acquisition(psf=base.widened(lateral, axial), capture_px=POSITIVE_CAPTURE[tier])
         return acq, float(1.0 - (lateral - 1.0) / 2.5)
     if control == "negative":
         contrast, haze = NEGATIVE_DISPLAY[tier]

@@ -28,6 +28,17 @@ def _to_uint8(display: np.ndarray) -> np.ndarray:
     return (np.clip(display, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def capture(frame: np.ndarray, pixels: int | None) -> np.ndarray:
+    """``frame`` (H×W float32 in [0, 1]) through a ``pixels`` × ``pixels`` capture: area ↓, bicubic ↑ back to H×W."""
+    if pixels is None:
+        return frame
+    import cv2
+
+    h, w = frame.shape
+    coarse = cv2.resize(frame, (pixels, pixels), interpolation=cv2.INTER_AREA)
+    return np.clip(cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+
+
 def render_view(
     view: str,
     heart: Heart,
@@ -57,7 +68,7 @@ def render_view(
     frames, clean_frames, label_maps = [], [], []
     for s in systoles:
         field = scatterer_field(regions(view, s, heart, pose, xb, zb), draw, zb)
-        frames.append(_to_uint8(scan_convert(form(field, grid, acquisition, noise_rng), grid, image)))
+        frames.append(_to_uint8(capture(scan_convert(form(field, grid, acquisition, noise_rng), grid, image), acquisition.capture_px)))
         if clean:
             clean_frames.append(_to_uint8(scan_convert(form(field, grid, ideal, noise_rng), grid, image)))
         if masks:

@@ -1,0 +1,79 @@
+"""Verdicts on the planted controls: does the grid find a planted SR effect, and only that?
+
+The simulator writes two control trees (``data synth --control positive|negative``): poor frames
+that differ from good ones by a resolution loss only (positive), or by contrast and haze only
+(negative). A grid run on each is judged here, on its paired differences (results.json's
+``paired``), family-wise (Bonferroni over each report table) and per comparison. Only
+comparisons that are evidence count (train/grid_summary.evidence: a difference between two
+different classifiers needs three repeats).
+
+- **Positive**: some SR − bicubic or SR − none interval in the test-time setting is above 0.
+- **Negative**: no SR − none interval *on poor test frames* is above 0 ("SR helps poor frames" is
+  not found where nothing limits their resolution). This is the claim the negative control can
+  test. The stricter "every SR − none interval includes 0" is also reported, with a reading of
+  each interval that excludes 0, because two real effects break it, both seen stable over
+  repeats on the 100-patient negative control (docs/experiments.md):
+
+  - *the resize chain's cost*: in ``down-up`` mode every arm sees bicubic ↓4 of the frame (in
+    ``direct`` mode a 4× larger output resized back), so a classifier trained on frames that never
+    went through the chain loses accuracy on any arm's output; such an SR − none is below 0 *and*
+    bicubic − none is below 0 in the same cell;
+  - *training transfer*: a classifier trained on SR output of hazy frames transfers to frames of
+    another tier better than one trained on the hazy frames (train on enhanced, tested on good
+    or medium) — an effect of SR on what the classifier learns, not a gain on poor frames.
+"""
+
+from __future__ import annotations
+
+CLASSICAL = ("none", "bicubic", "nlmeans", "augmented")
+
+
+def _excludes_0(c: dict, family: bool) -> bool:
+    low, high = (c["ci_family_low"], c["ci_family_high"]) if family else (c["ci_low"], c["ci_high"])
+    return not low <= 0 <= high
+
+
+def _above_0(c: dict, family: bool) -> bool:
+    return (c["ci_family_low"] if family else c["ci_low"]) > 0
+
+
+def _tested_on(setting: str, c: dict) -> str:
+    """The tier of the comparison's test frames: test-time comparisons are always on poor frames."""
+    return "poor" if setting == "test_time" else c["tier"]
+
+
+def reading(setting: str, c: dict, cells: list[dict]) -> str:
+    """Why an SR − none interval of the negative control excludes 0, as far as the grid itself can tell."""
+    tested = _tested_on(setting, c)
+    chain = next((d for d in cells if d["a"] == "bicubic" and d["b"] == "none" and d["tier"] == c["tier"]), None)
+    if c["points"] < 0 and chain is not None and _excludes_0(chain, False) and chain["points"] < 0:
+        return (f"the resize chain's cost: bicubic − none is {chain['points']:+.1f} [{chain['ci_low']:+.1f}, {chain['ci_high']:+.1f}] "
+                "in the same cell")
+    if c["points"] > 0 and setting == "train_on_enhanced" and tested != "poor":
+        return f"training transfer: a classifier trained on SR output, tested on {tested} frames (not a gain on poor frames)"
+    return "unexplained"
+
+
+def verdicts(results: dict) -> dict:
+    """The interval facts each control is judged on; see the module docstring."""
+    sr = [a for a in results["arms"] if a not in CLASSICAL]
+    judged = [(task, setting, c, cells) for task, settings in results["paired"].items() for setting, cells in settings.items()
+              for c in cells if c.get("evidence", True)]
+    unjudged = [c for settings in results["paired"].values() for cells in settings.values() for c in cells
+                if not c.get("evidence", True) and c["a"] in sr]
+    gains = [c for _, setting, c, _ in judged if setting == "test_time" and c["a"] in sr and c["b"] in ("bicubic", "none")]
+    sr_none = [(task, setting, c, cells) for task, setting, c, cells in judged if c["a"] in sr and c["b"] == "none"]
+    on_poor = [c for _, setting, c, _ in sr_none if _tested_on(setting, c) == "poor"]
+    return {
+        "test_time": gains,
+        "some_sr_gain_excludes_0": any(_above_0(c, False) for c in gains),
+        "some_sr_gain_excludes_0_family_wise": any(_above_0(c, True) for c in gains),
+        "no_sr_gain_on_poor": not any(_above_0(c, False) for c in on_poor),
+        "no_sr_gain_on_poor_family_wise": not any(_above_0(c, True) for c in on_poor),
+        "every_sr_none_includes_0": not any(_excludes_0(c, False) for _, _, c, _ in sr_none),
+        "every_sr_none_includes_0_family_wise": not any(_excludes_0(c, True) for _, _, c, _ in sr_none),
+        "sr_none_excluding_0": [{"task": task, "setting": setting, **c, "family_wise": _excludes_0(c, True),
+                                 "reading": reading(setting, c, cells)}
+                                for task, setting, c, cells in sr_none if _excludes_0(c, False)],
+        "not_evidence": len(unjudged),
+    }
