@@ -15,8 +15,10 @@ family-wise (Bonferroni over the report table) ones:
 
 - positive: does some SR − bicubic or SR − none interval exclude 0 (above it)?
 - negative: is no SR − none interval on poor test frames above 0? And, stricter, does every
-  SR − none interval include 0? Each one that does not is printed with its reading (the ↓4
+  SR − none interval include 0? Each one that does not is printed with its reading (the resize
   chain's cost, training transfer, or unexplained).
+- apart: with both controls run, is SR − none above 0 on poor frames on the positive control
+  only? (SR − bicubic above 0 is found on both: SR undoes the grid's own ↓4.)
 
 ``--repeats`` (default 3) retrains every cell that many times, so the intervals hold the training
 runs' spread and train-on-enhanced differences count as evidence. The default run (100 patients,
@@ -35,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from echosr_edge.train.controls import verdicts  # noqa: E402
+from echosr_edge.train.controls import apart, verdicts  # noqa: E402
 from echosr_edge.train.experiment_config import get_config  # noqa: E402
 from echosr_edge.train.experiment_report import write_report  # noqa: E402
 from echosr_edge.train.experiments import run_experiments  # noqa: E402
@@ -100,27 +102,32 @@ def main() -> None:
             for c in cells["test_time"]:
                 if c in v["test_time"]:
                     print(f"  {task:5s} train {c['tier']:6s} {c['a']:8s} − {c['b']:8s} {_fmt(c)}")
-        if control == "positive":
-            print(f"  verdict: some SR − bicubic/none interval excludes 0 (above): {v['some_sr_gain_excludes_0']} "
-                  f"(family-wise: {v['some_sr_gain_excludes_0_family_wise']})")
-        else:
-            print(f"  verdict: no SR − none interval on poor test frames above 0: {v['no_sr_gain_on_poor']} "
-                  f"(family-wise: {v['no_sr_gain_on_poor_family_wise']})")
-            print(f"  stricter: every SR − none interval includes 0: {v['every_sr_none_includes_0']} "
-                  f"(family-wise: {v['every_sr_none_includes_0_family_wise']})"
-                  + "".join(f"\n    excludes 0{' family-wise' if c['family_wise'] else ''}: {c['task']} {c['setting']} "
-                            f"{c['a']} − {c['b']} {c['tier']} {_fmt(c)}\n      reading: {c['reading']}" for c in v["sr_none_excluding_0"]))
+        print(f"  SR − bicubic above 0 (test-time): {v['sr_beats_bicubic']} (family-wise: {v['sr_beats_bicubic_family_wise']}); "
+              "found on the negative control too: SR undoes the grid's own ↓4")
+        print(f"  positive verdict: some SR − bicubic/none interval excludes 0 (above): {v['some_sr_gain_excludes_0']} "
+              f"(family-wise: {v['some_sr_gain_excludes_0_family_wise']})")
+        print(f"  negative verdict: no SR − none interval on poor test frames above 0: {v['no_sr_gain_on_poor']} "
+              f"(family-wise: {v['no_sr_gain_on_poor_family_wise']})"
+              + "".join(f"\n    above 0: {c['a']} − none, {c['tier']}: {_fmt(c)}" for c in v["sr_beats_none_on_poor"]))
+        print(f"  stricter: every SR − none interval includes 0: {v['every_sr_none_includes_0']} "
+              f"(family-wise: {v['every_sr_none_includes_0_family_wise']})"
+              + "".join(f"\n    excludes 0{' family-wise' if c['family_wise'] else ''}: {c['task']} {c['setting']} "
+                        f"{c['a']} − {c['b']} {c['tier']} {_fmt(c)}\n      reading: {c['reading']}" for c in v["sr_none_excluding_0"]))
         if v["not_evidence"]:
             print(f"  not judged: {v['not_evidence']} SR comparisons between different classifiers with fewer than 3 repeats")
         if idle:
             print(f"  NOT EVIDENCE: classifiers at chance on their own tier: {', '.join(idle)}")
-        summary[control] = {k: v[k] for k in v if k.startswith(("some_", "every_", "no_", "not_", "classifiers_"))}
+        summary[control] = {k: v[k] for k in v if k.startswith(("some_", "every_", "no_", "not_", "classifiers_", "sr_beats_bicubic"))}
         summary[control]["sr_none_excluding_0"] = [{k: c[k] for k in ("task", "setting", "a", "b", "tier", "points", "ci_low", "ci_high",
                                                                       "family_wise", "reading")} for c in v["sr_none_excluding_0"]]
         summary[control]["repeats"] = args.repeats
     path = args.workdir / ("controls.json" if args.enhance_mode == "down-up" else f"controls_{args.enhance_mode}.json")
     earlier = json.loads(path.read_text()) if path.is_file() else {}  # --only keeps the other control's verdicts
-    path.write_text(json.dumps({**earlier, **summary}, indent=2) + "\n")
+    both = {**earlier, **summary}
+    path.write_text(json.dumps(both, indent=2) + "\n")
+    if {"positive", "negative"} <= set(both):
+        print(f"\nthe controls told apart (SR − none above 0 on poor frames on the positive control only): "
+              f"{apart(both['positive'], both['negative'], False)} (family-wise: {apart(both['positive'], both['negative'])})")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Verdicts on the planted controls: a planted SR gain is found, and SR − none exclusions are read for their cause."""
 
-from echosr_edge.train.controls import verdicts
+from echosr_edge.train.controls import apart, verdicts
 
 
 def _c(a, b, tier, points, low, high, evidence=True, family=None):
@@ -46,3 +46,12 @@ def test_an_sr_gain_on_poor_frames_fails_the_negative_control():
 def test_differences_that_are_not_evidence_are_counted_but_not_judged():
     v = verdicts(_results([], [_c("srresnet", "none", "poor", 20, 10, 30, evidence=False)]))
     assert v["no_sr_gain_on_poor"] and v["every_sr_none_includes_0"] and v["not_evidence"] == 1
+
+
+def test_sr_over_bicubic_alone_does_not_tell_the_controls_apart_sr_over_none_on_poor_does():
+    undoing_the_chain = _results([_c("srresnet", "bicubic", "poor", 12, 6, 18, family=(2, 22)), _c("srresnet", "none", "poor", -2, -6, 2)])
+    restoring = _results([_c("srresnet", "bicubic", "poor", 12, 6, 18, family=(2, 22)), _c("srresnet", "none", "poor", 9, 4, 14, family=(1, 17))])
+    negative, positive = verdicts(undoing_the_chain), verdicts(restoring)
+    assert negative["sr_beats_bicubic_family_wise"] and positive["sr_beats_bicubic_family_wise"]
+    assert apart(positive, negative) and not apart(negative, negative)
+    assert len(positive["sr_beats_none_on_poor"]) == 1 and negative["sr_beats_none_on_poor"] == []
