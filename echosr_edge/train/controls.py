@@ -26,6 +26,8 @@ different classifiers needs three repeats).
   - *training transfer*: a classifier trained on SR output of hazy frames transfers to frames of
     another tier better than one trained on the hazy frames (train on enhanced, tested on good
     or medium) — an effect of SR on what the classifier learns, not a gain on poor frames.
+
+  An SR − none below 0 whose SR − bicubic is below 0 too is SR's own output costing accuracy.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ def reading(setting: str, c: dict, cells: list[dict]) -> str:
     if c["points"] < 0 and chain is not None and _excludes_0(chain, False) and chain["points"] < 0:
         return (f"the resize chain's cost: bicubic − none is {chain['points']:+.1f} [{chain['ci_low']:+.1f}, {chain['ci_high']:+.1f}] "
                 "in the same cell")
+    own = next((d for d in cells if d["a"] == c["a"] and d["b"] == "bicubic" and d["tier"] == c["tier"]), None)
+    if c["points"] < 0 and own is not None and own["ci_high"] < 0:
+        return f"SR's own output: {c['a']} − bicubic is {own['points']:+.1f} [{own['ci_low']:+.1f}, {own['ci_high']:+.1f}] in the same cell"
     if c["points"] > 0 and setting == "train_on_enhanced" and tested != "poor":
         return f"training transfer: a classifier trained on SR output, tested on {tested} frames (not a gain on poor frames)"
     return "unexplained"

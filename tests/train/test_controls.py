@@ -27,6 +27,12 @@ def test_an_sr_loss_that_bicubic_shares_is_read_as_the_chains_cost():
     assert only["reading"].startswith("the resize chain's cost") and only["family_wise"]
 
 
+def test_an_sr_loss_beyond_bicubics_is_read_as_srs_own_output():
+    v = verdicts(_results([_c("srresnet", "none", "poor", -9, -14, -4), _c("bicubic", "none", "poor", -1, -5, 3),
+                           _c("srresnet", "bicubic", "poor", -8, -13, -3)]))
+    assert v["sr_none_excluding_0"][0]["reading"].startswith("SR's own output: srresnet − bicubic is -8.0")
+
+
 def test_an_sr_loss_that_bicubic_does_not_share_stays_unexplained():
     v = verdicts(_results([_c("srresnet", "none", "good", -6, -10, -3), _c("bicubic", "none", "good", -5, -16, 5)]))
     assert v["sr_none_excluding_0"][0]["reading"] == "unexplained"
