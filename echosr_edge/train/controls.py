@@ -50,7 +50,7 @@ def _tested_on(setting: str, c: dict) -> str:
 
 
 def reading(setting: str, c: dict, cells: list[dict]) -> str:
-    """Why an SR − none interval of the negative control excludes 0, as far as the grid itself can tell."""
+    """Why an SR − none interval excludes 0, as far as the grid itself can tell."""
     tested = _tested_on(setting, c)
     chain = next((d for d in cells if d["a"] == "bicubic" and d["b"] == "none" and d["tier"] == c["tier"]), None)
     if c["points"] < 0 and chain is not None and _excludes_0(chain, False) and chain["points"] < 0:
@@ -61,6 +61,8 @@ def reading(setting: str, c: dict, cells: list[dict]) -> str:
         return f"SR's own output: {c['a']} − bicubic is {own['points']:+.1f} [{own['ci_low']:+.1f}, {own['ci_high']:+.1f}] in the same cell"
     if c["points"] > 0 and setting == "train_on_enhanced" and tested != "poor":
         return f"training transfer: a classifier trained on SR output, tested on {tested} frames (not a gain on poor frames)"
+    if c["points"] > 0 and tested == "poor":
+        return "a gain on poor frames: the positive control's planted effect; on the negative control, a false finding"
     return "unexplained"
 
 

@@ -46,7 +46,7 @@ def test_a_train_on_enhanced_gain_on_good_frames_is_training_transfer_not_a_gain
 
 def test_an_sr_gain_on_poor_frames_fails_the_negative_control():
     v = verdicts(_results([_c("srresnet", "none", "good", 8, 2, 14)]))  # test-time: tested on poor, whatever it trained on
-    assert not v["no_sr_gain_on_poor"] and v["sr_none_excluding_0"][0]["reading"] == "unexplained"
+    assert not v["no_sr_gain_on_poor"] and v["sr_none_excluding_0"][0]["reading"].startswith("a gain on poor frames")
 
 
 def test_differences_that_are_not_evidence_are_counted_but_not_judged():
