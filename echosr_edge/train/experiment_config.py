@@ -232,7 +232,7 @@ _FIELD = {
 }
 # Grid defaults per schedule. Paper: 5 folds × 3 repeats, the fewest with which a difference between
 # two differently trained classifiers (Fig. 4 a/c, the paper's own setting) is read as evidence
-# (grid_summary.MIN_REPEATS_DIFFERENT). Smoke: the fewest that still cross-validate.
+# (MIN_REPEATS_DIFFERENT). Smoke: the fewest that still cross-validate.
 _GRID_DEFAULTS = {"paper": {"folds": 5, "repeats": MIN_REPEATS_DIFFERENT}, "smoke": {"folds": 2, "repeats": 1}}
 # The smoke grid's quality model (train/gated.py) at 64 px: at the schedule's 128 px it would add about half the
 # classifiers' training time per fold (it trains on every training-side frame). `train quality --schedule smoke` keeps 128 px.

@@ -166,7 +166,7 @@ def _enhanced_share(decisions: list[tuple]) -> dict:
 def _paired_family(groups: dict, task: str, pairs: list[tuple[str, str]], n_boot: int) -> list[dict]:
     """The task's paired differences as one family: Bonferroni intervals and Holm-adjusted McNemar p (as the Fig. 4 tables)."""
     return with_holm([with_evidence({"a": a, "b": b, "classifiers": "same",
-                               **_paired(groups.get((task, a), []), groups.get((task, b), []), n_boot, family=len(pairs))})
+                                     **_paired(groups.get((task, a), []), groups.get((task, b), []), n_boot, family=len(pairs))})
                       for a, b in pairs])
 
 
