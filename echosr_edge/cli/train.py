@@ -287,9 +287,10 @@ def _named_files(values: tuple[str, ...], option: str) -> tuple[tuple[str, Path]
 @click.option("--allow-deviation", is_flag=True, help="Run --config paper without the paper's weight files or on a tree of other counts (listed as deviations).")
 @click.option("--resume", is_flag=True, help="Reuse the finished cells under OUT/cells (same settings only).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (training, enhancement and evaluation).")
+@click.option("--plan", is_flag=True, help="List the cells the grid would train (frames, epochs, optimiser steps) and stop; trains nothing.")
 def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_checkpoints, sr_pretrained, vgg_weights, srgan_init,
                 hr_size, classifier_size, classifier_epochs, classifier_steps, enhance_mode, downsample, augmented, gated,
-                gated_classifier, imagenet_weights, allow_deviation, resume, device) -> None:
+                gated_classifier, imagenet_weights, allow_deviation, resume, device, plan) -> None:
     """Reproduce the study's grid on ROOT with control arms, per-frame predictions and paired tests."""
     from echosr_edge.train.experiment_config import get_config
     from echosr_edge.train.experiment_report import write_report
@@ -311,12 +312,29 @@ def experiments(root, schedule, out, folds, repeats, sr_data, sr_models, sr_chec
         allow_deviation=allow_deviation,
         device=device,
     )
+    if plan:
+        _echo_plan(root, config)
+        return
     results = run_experiments(root, out, config, progress=lambda msg: click.echo(msg, err=True), resume=resume)
     report = write_report(results, out)
     for line in results["deviations"]:
         click.echo(f"deviation: {line}", err=True)
     click.echo(f"results: {out / 'results.json'}\npredictions: {out / 'predictions.csv'}\nreport:  {report}\n"
                f"figures: {out}/fig4.png, {out}/forest.png")
+
+
+def _echo_plan(root: Path, config) -> None:
+    from echosr_edge.train.experiments import read_checked
+    from echosr_edge.train.grid_plan import TRAINERS, plan_cells, project
+
+    tree = read_checked(root, config)
+    cells = plan_cells(tree.frames, config)
+    for cell in cells:
+        click.echo(f"{cell.label:32s} {cell.trainer:10s} {cell.frames:5d} frames {cell.epochs:5d} epochs {cell.steps:8d} steps")
+    totals = project(cells, {})["trainers"]
+    click.echo(f"{len(tree.frames)} frames of {len(tree.patients)} patients; {config.folds} folds × {config.repeats} repeat(s); "
+               + "; ".join(f"{t}: {totals[t]['cells']} cells, {totals[t]['steps']:,} steps" for t in TRAINERS if t in totals)
+               + ". Time them with benchmarks/grid_projection.py on the card that will run it.")
 
 
 @command.command("report")

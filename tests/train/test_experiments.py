@@ -398,3 +398,39 @@ def test_a_results_files_config_reads_back_as_the_config_it_was_made_from(tmp_pa
                        sr_pretrained=(("srresnet", tmp_path / "d.pt"),), classifier_steps=7, gated=False, enhance_mode="direct")
     for config in (get_config("smoke"), get_config("smoke", **TINY), paper):
         assert config_from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_the_plan_lists_every_cell_the_grid_trains_with_its_frames_and_steps(grid, tree):
+    from echosr_edge.data.camus import read_camus
+    from echosr_edge.train.grid_plan import plan_cells
+
+    out, _, order = grid
+    cells = plan_cells(read_camus(tree).frames, get_config("smoke", **TINY))
+    assert [c.label for c in cells] == order
+    for c in cells:
+        if c.trainer == "classifier":
+            saved = json.loads(_cell_file(out / "cells", c.label).read_text())
+            assert (c.frames, c.epochs) == (saved["train_frames"], saved["epochs"])
+            assert c.steps == c.epochs * -(-c.frames // 16)
+
+
+def test_a_projection_adds_each_trainers_steps_times_its_rate_and_names_what_was_not_measured():
+    from echosr_edge.train.grid_plan import PlannedCell, project
+
+    cells = [PlannedCell("r0 f0 srresnet", "srresnet", 10, 2, 4), PlannedCell("r0 f0 view plain_good", "classifier", 5, 3, 3),
+             PlannedCell("r0 f1 view plain_good", "classifier", 5, 3, 3)]
+    done = project(cells, {"srresnet": 2.0, "classifier": 0.5})
+    assert done["seconds"] == 4 * 2.0 + 6 * 0.5 and done["trainers"]["classifier"]["cells"] == 2 and done["unmeasured"] == []
+    partial = project(cells, {"classifier": 0.5})
+    assert partial["unmeasured"] == ["srresnet"] and partial["seconds"] != partial["seconds"]  # NaN: not a number to quote
+
+
+def test_plan_prints_the_cells_and_trains_nothing(tree, tmp_path):
+    from click.testing import CliRunner
+
+    from echosr_edge.cli import main
+
+    result = CliRunner().invoke(main, ["train", "experiments", str(tree), "--out", str(tmp_path / "o"), "--repeats", "3", "--plan"])
+    assert result.exit_code == 0, result.output
+    assert "r2 f1 phase enhanced_srgan" in result.output and "2 folds × 3 repeat(s)" in result.output
+    assert "srresnet: 6 cells" in result.output and not (tmp_path / "o").exists()
