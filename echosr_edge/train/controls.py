@@ -32,7 +32,7 @@ different classifiers needs three repeats).
 
 from __future__ import annotations
 
-CLASSICAL = ("none", "bicubic", "nlmeans", "augmented")
+from echosr_edge.train.grid_summary import SR_LIKE_EXCLUDED
 
 
 def _excludes_0(c: dict, family: bool) -> bool:
@@ -68,7 +68,7 @@ def reading(setting: str, c: dict, cells: list[dict]) -> str:
 
 def verdicts(results: dict) -> dict:
     """The interval facts each control is judged on; see the module docstring."""
-    sr = [a for a in results["arms"] if a not in CLASSICAL]
+    sr = [a for a in results["arms"] if a not in SR_LIKE_EXCLUDED]
     judged = [(task, setting, c, cells) for task, settings in results["paired"].items() for setting, cells in settings.items()
               for c in cells if c.get("evidence", True)]
     unjudged = [c for settings in results["paired"].values() for cells in settings.values() for c in cells
